@@ -1,0 +1,184 @@
+# EggOS - top-level build.
+#
+#   make            build the kernel: build/eggos.elf (boots with qemu -kernel)
+#   make run        build everything and boot the default image in QEMU here
+#   make test       run every test: lint, host unit tests, tests in QEMU
+#   make debug      boot the default image with QEMU waiting for gdb on :1234
+#   make bench      print boot, syscall and workload figures
+#   make fmt/lint   format / check C (clang-format) and Go (gofmt, go vet)
+#
+# The kernel is built twice into one image: the second link embeds the
+# symbol table generated from the first (tools/ksyms), for backtraces.
+
+SHELL := /bin/bash
+BUILD ?= build
+GO ?= $(shell command -v go 2>/dev/null || echo /usr/local/go/bin/go)
+CC := gcc
+OBJCOPY := objcopy
+QEMU := qemu-system-x86_64
+export PATH := $(dir $(GO)):$(PATH)
+
+VERSION := $(shell git describe --always --dirty 2>/dev/null || echo dev)
+
+# ---- kernel ----
+
+KERNEL_SRCS := $(shell find kernel -name '*.c' -o -name '*.S' | LC_ALL=C sort)
+KERNEL_OBJS := $(patsubst kernel/%,$(BUILD)/kernel/%.o,$(KERNEL_SRCS))
+LDSCRIPT := kernel/arch/x86_64/kernel.ld
+
+KCFLAGS := -std=gnu11 -O2 -g -ffreestanding -nostdinc -isystem $(shell $(CC) -print-file-name=include) \
+	-fno-stack-protector -fno-pic -fno-pie -mcmodel=kernel -mno-red-zone -mgeneral-regs-only \
+	-fno-omit-frame-pointer -mno-omit-leaf-frame-pointer -fno-strict-aliasing -fno-common \
+	-fno-asynchronous-unwind-tables -fcf-protection=none -Wall -Wextra -Werror \
+	-Ikernel -MMD -MP
+ifneq ($(KDEBUG),)
+KCFLAGS += -DKDEBUG
+endif
+KASFLAGS := -D__ASSEMBLER__ -Ikernel -g -MMD -MP
+KLDFLAGS := -nostdlib -static -no-pie -T $(LDSCRIPT) -z max-page-size=0x1000 -z noexecstack \
+	-Wl,--no-warn-rwx-segments -Wl,--build-id=none
+
+.PHONY: all kernel kernel-debug run debug test host-test guest-test lint fmt bench clean \
+	deps-build deps-run deps-test image
+
+all: kernel
+kernel: deps-build $(BUILD)/eggos.elf
+
+$(BUILD)/kernel/%.c.o: kernel/%.c
+	@mkdir -p $(@D)
+	@echo "  CC      $<"
+	@$(CC) $(KCFLAGS) -c $< -o $@
+
+$(BUILD)/kernel/core/main.c.o: KCFLAGS += -DEGGOS_VERSION='"$(VERSION)"'
+
+$(BUILD)/kernel/%.S.o: kernel/%.S
+	@mkdir -p $(@D)
+	@echo "  AS      $<"
+	@$(CC) $(KASFLAGS) -c $< -o $@
+
+$(BUILD)/tools/ksyms: tools/ksyms/main.go go.mod
+	@mkdir -p $(@D)
+	@echo "  GO      $@"
+	@$(GO) build -o $@ ./tools/ksyms
+
+$(BUILD)/ksyms-empty.S: $(BUILD)/tools/ksyms
+	@$(BUILD)/tools/ksyms -empty > $@
+
+$(BUILD)/%.o: $(BUILD)/%.S
+	@$(CC) $(KASFLAGS) -c $< -o $@
+
+$(BUILD)/eggos.pass1.elf: $(KERNEL_OBJS) $(BUILD)/ksyms-empty.o $(LDSCRIPT)
+	@echo "  LD      $@"
+	@$(CC) $(KLDFLAGS) -o $@ $(KERNEL_OBJS) $(BUILD)/ksyms-empty.o
+
+$(BUILD)/ksyms.S: $(BUILD)/eggos.pass1.elf $(BUILD)/tools/ksyms
+	@echo "  KSYMS   $@"
+	@$(BUILD)/tools/ksyms $< > $@
+
+# eggos.sym.elf keeps debug information for gdb; eggos.elf is what boots.
+$(BUILD)/eggos.sym.elf: $(KERNEL_OBJS) $(BUILD)/ksyms.o $(LDSCRIPT)
+	@echo "  LD      $@"
+	@$(CC) $(KLDFLAGS) -o $@ $(KERNEL_OBJS) $(BUILD)/ksyms.o
+
+$(BUILD)/eggos.elf: $(BUILD)/eggos.sym.elf
+	@$(OBJCOPY) --strip-all $< $@
+	@echo "  KERNEL  $@ ($$(stat -c %s $@) bytes)"
+
+# The same kernel with heap red zones and poisoning, for the self-tests.
+kernel-debug:
+	@$(MAKE) --no-print-directory BUILD=build/debug KDEBUG=1 build/debug/eggos.elf
+
+-include $(KERNEL_OBJS:.o=.d)
+
+# ---- running ----
+
+QEMU_FLAGS := -M q35 -m 512M -cpu max -smp 2 -no-reboot \
+	-device isa-debug-exit,iobase=0xf4,iosize=0x04
+RUN_APPEND ?= console=ttyS0 loglevel=6
+
+image: kernel
+
+run: deps-run image
+	@echo "Booting EggOS in QEMU; press Ctrl-A X to quit."
+	-$(QEMU) $(QEMU_FLAGS) -nographic -kernel $(BUILD)/eggos.elf -append "$(RUN_APPEND)"
+
+debug: deps-run image
+	@echo "QEMU waits for gdb: gdb -x tools/gdbinit (see README)"
+	-$(QEMU) $(QEMU_FLAGS) -nographic -s -S -kernel $(BUILD)/eggos.elf -append "$(RUN_APPEND)"
+
+# ---- tests ----
+
+HOST_SRCS := kernel/lib/printf.c kernel/lib/strutil.c kernel/lib/cmdline.c \
+	kernel/mm/memmap.c kernel/mm/page.c kernel/mm/kmalloc.c kernel/core/bootinfo.c \
+	kernel/acpi/tables.c
+HOST_TESTS := $(wildcard tests/host/*.c)
+HOST_CFLAGS := -std=gnu11 -g -O1 -Wall -Wextra -Werror -Wno-unused-function \
+	-fsanitize=address,undefined -fno-omit-frame-pointer -DHOST_TEST \
+	-Itests/host/shim -Ikernel -Itests/host -DTEST_DATA=\"$(CURDIR)/tests/host/data\"
+HOST_RENAME := -Dvsnprintf=kvsnprintf -Dsnprintf=ksnprintf -Dscnprintf=kscnprintf \
+	-Dvscnprintf=kvscnprintf
+
+# Kernel sources built for the host; printf.c's functions are renamed so
+# they do not replace the C library's (the tests compare the two).
+host_objs = $(patsubst kernel/%.c,$(BUILD)/host/$(1)/%.o,$(HOST_SRCS))
+
+$(BUILD)/host/plain/%.o: kernel/%.c
+	@mkdir -p $(@D)
+	@echo "  HOSTCC  $<"
+	@$(CC) $(HOST_CFLAGS) $(if $(filter %/printf.c,$<),$(HOST_RENAME)) -c $< -o $@
+
+$(BUILD)/host/kdebug/%.o: kernel/%.c
+	@mkdir -p $(@D)
+	@echo "  HOSTCC  $< (KDEBUG)"
+	@$(CC) $(HOST_CFLAGS) -DKDEBUG $(if $(filter %/printf.c,$<),$(HOST_RENAME)) -c $< -o $@
+
+HOST_DEPS := $(HOST_TESTS) $(wildcard tests/host/shim/*/*.h tests/host/*.h)
+
+$(BUILD)/host/unit: $(HOST_DEPS) $(call host_objs,plain)
+	@echo "  LINK    $@"
+	@$(CC) $(HOST_CFLAGS) -o $@ $(HOST_TESTS) $(call host_objs,plain) -lcriterion
+
+$(BUILD)/host/unit-kdebug: $(HOST_DEPS) $(call host_objs,kdebug)
+	@echo "  LINK    $@"
+	@$(CC) $(HOST_CFLAGS) -DKDEBUG -o $@ $(HOST_TESTS) $(call host_objs,kdebug) -lcriterion
+
+host-test: deps-test $(BUILD)/host/unit $(BUILD)/host/unit-kdebug
+	$(BUILD)/host/unit --jobs 2
+	$(BUILD)/host/unit-kdebug --jobs 2
+
+guest-test: deps-test kernel kernel-debug
+	$(GO) test -count=1 -timeout 28m ./...
+
+test: deps-test
+	@$(MAKE) --no-print-directory lint
+	@$(MAKE) --no-print-directory host-test
+	@$(MAKE) --no-print-directory guest-test
+
+bench: deps-test kernel
+	$(GO) run ./tests/bench
+
+# ---- style ----
+
+C_FILES = $(shell find kernel tests/host -name '*.c' -o -name '*.h' | LC_ALL=C sort)
+
+fmt:
+	@clang-format -i $(C_FILES)
+	$(GO) fmt ./...
+
+lint: deps-test
+	@echo "  LINT    clang-format, gofmt, go vet"
+	@clang-format --dry-run --Werror $(C_FILES)
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "gofmt: files above need formatting (make fmt)"; exit 1; }
+	@$(GO) vet ./...
+
+# ---- setup ----
+
+deps-build:
+	@scripts/deps.sh build
+deps-run:
+	@scripts/deps.sh build run
+deps-test:
+	@scripts/deps.sh build test
+
+clean:
+	rm -rf build

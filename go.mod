@@ -1,0 +1,3 @@
+module eggos
+
+go 1.22

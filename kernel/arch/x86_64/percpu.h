@@ -1,0 +1,82 @@
+/*
+ * percpu.h - the per-CPU block, reached through the GS base.
+ *
+ * In the kernel, GS base points at this CPU's struct cpu; the first field
+ * points back at it so this_cpu() is one load. Entry from user space swaps
+ * GS (swapgs) so the user's GS base is kept in KERNEL_GS_BASE meanwhile.
+ * Fields read by assembly have fixed offsets, checked below.
+ */
+#pragma once
+
+#ifndef __ASSEMBLER__
+#include "lib/types.h"
+#endif
+
+#define MAX_CPUS 256
+
+/* Offsets used by entry.S. */
+#define CPU_OFF_CURRENT 8
+#define CPU_OFF_KERNEL_RSP 16
+#define CPU_OFF_USER_RSP 24
+
+#ifndef __ASSEMBLER__
+struct thread;
+
+struct tss {
+    uint32_t reserved0;
+    uint64_t rsp[3];
+    uint64_t reserved1;
+    uint64_t ist[7];
+    uint64_t reserved2;
+    uint16_t reserved3;
+    uint16_t iomap_base;
+} __packed;
+
+#define GDT_ENTRIES 10
+
+struct cpu {
+    struct cpu *self;
+    struct thread *current;
+    uint64_t kernel_rsp; /* top of the current thread's kernel stack */
+    uint64_t user_rsp;   /* scratch for the syscall entry */
+    uint32_t id;         /* 0 .. ncpus-1; 0 is the boot CPU */
+    uint32_t apic_id;
+    bool need_resched; /* set by the timer or a wakeup; checked on IRQ exit */
+    bool online;
+    struct thread *idle;
+    uint64_t gdt[GDT_ENTRIES] __aligned(16);
+    struct tss tss __aligned(16);
+    void *ist_stacks[3];
+};
+
+_Static_assert(__builtin_offsetof(struct cpu, current) == CPU_OFF_CURRENT, "cpu layout");
+_Static_assert(__builtin_offsetof(struct cpu, kernel_rsp) == CPU_OFF_KERNEL_RSP, "cpu layout");
+_Static_assert(__builtin_offsetof(struct cpu, user_rsp) == CPU_OFF_USER_RSP, "cpu layout");
+
+extern struct cpu *cpus[MAX_CPUS];
+extern unsigned int ncpus;
+
+static __always_inline struct cpu *this_cpu(void)
+{
+    struct cpu *c;
+    __asm__ __volatile__("movq %%gs:0, %0" : "=r"(c));
+    return c;
+}
+
+static __always_inline struct thread *current_thread(void)
+{
+    struct thread *t;
+    __asm__ __volatile__("movq %%gs:8, %0" : "=r"(t));
+    return t;
+}
+
+static __always_inline unsigned int cpu_id(void)
+{
+    unsigned int id;
+    __asm__ __volatile__("movl %%gs:%c1, %0" : "=r"(id) : "i"(__builtin_offsetof(struct cpu, id)));
+    return id;
+}
+
+/* Point GS base at c; done once per CPU at bring-up. */
+void percpu_install(struct cpu *c);
+#endif

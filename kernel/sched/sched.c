@@ -1,0 +1,317 @@
+/*
+ * sched.c - run queues, schedule(), wakeups and preemption.
+ *
+ * Each CPU has a run queue (FIFO of RUNNABLE threads that are not running)
+ * guarded by its lock. The lock is held across the context switch: taken
+ * by the outgoing thread in schedule(), released by the incoming one in
+ * finish_switch() (or thread_first_run() for a new thread). That makes
+ * "current" and "on_rq" consistent for thread_wake() on any CPU.
+ *
+ * A thread stays on the CPU it was started on (no migration yet); wakeups
+ * from other CPUs queue it there and send a reschedule IPI.
+ */
+#include "arch/x86_64/context.h"
+#include "arch/x86_64/cpu.h"
+#include "arch/x86_64/percpu.h"
+#include "core/panic.h"
+#include "core/time.h"
+#include "lib/errno.h"
+#include "sched/sched.h"
+#include "sched/smp.h"
+#include "sched/spinlock.h"
+
+struct runqueue {
+    spinlock_t lock;
+    struct list_head ready; /* guarded by lock */
+    unsigned int nr_ready;  /* guarded by lock; read racily by idle */
+    struct thread *prev;    /* the thread we switched away from */
+};
+
+static struct runqueue runqueues[MAX_CPUS];
+
+static void rq_init(struct runqueue *rq)
+{
+    spin_init(&rq->lock);
+    list_init(&rq->ready);
+    rq->nr_ready = 0;
+    rq->prev = NULL;
+}
+
+static void enqueue(struct runqueue *rq, struct thread *t)
+{
+    assert_held(&rq->lock);
+    list_add_tail(&t->rq_link, &rq->ready);
+    t->on_rq = true;
+    rq->nr_ready++;
+}
+
+static struct thread *dequeue(struct runqueue *rq)
+{
+    struct thread *t;
+
+    assert_held(&rq->lock);
+    if (list_empty(&rq->ready))
+        return NULL;
+    t = list_first_entry(&rq->ready, struct thread, rq_link);
+    list_del(&t->rq_link);
+    t->on_rq = false;
+    rq->nr_ready--;
+    return t;
+}
+
+/* Adopt the code running now (boot stack) as the CPU's idle thread. */
+static void adopt_idle(struct cpu *c, struct thread *idle)
+{
+    idle->tid = 0;
+    idle->state = THREAD_RUNNABLE;
+    idle->cpu = c->id;
+    list_init(&idle->rq_link);
+    list_init(&idle->all_link);
+    timer_init(&idle->sleep_timer, NULL, NULL);
+    c->idle = idle;
+    c->current = idle;
+}
+
+void sched_init(void)
+{
+    static struct thread boot_idle = {.name = "idle/0"};
+    extern char boot_stack[];
+
+    for (unsigned int i = 0; i < MAX_CPUS; i++)
+        rq_init(&runqueues[i]);
+    boot_idle.kstack = boot_stack;
+    adopt_idle(this_cpu(), &boot_idle);
+}
+
+void sched_init_ap(void)
+{
+    struct thread *idle = this_cpu()->idle;
+
+    adopt_idle(this_cpu(), idle);
+}
+
+/* Second half of a switch, run by the thread switched to. */
+static void finish_switch(struct runqueue *rq)
+{
+    struct thread *prev = rq->prev;
+
+    rq->prev = NULL;
+    spin_release(&rq->lock);
+    if (prev != NULL && prev->state == THREAD_DEAD)
+        thread_reap(prev);
+}
+
+void thread_first_run(void)
+{
+    finish_switch(&runqueues[cpu_id()]);
+    timers_rearm();
+    irq_enable();
+}
+
+static void __schedule(bool preempt)
+{
+    uint64_t flags = irq_save();
+    struct cpu *c = this_cpu();
+    struct runqueue *rq = &runqueues[c->id];
+    struct thread *prev = c->current, *next;
+    uint64_t now = ktime_ns();
+
+    if (prev->preempt_count != 0 && preempt)
+        goto out_irq;
+    spin_acquire(&rq->lock);
+    c->need_resched = false;
+    /* A preempted thread stays runnable whatever it was about to do. */
+    if (prev != c->idle && prev->state != THREAD_DEAD &&
+        (prev->state == THREAD_RUNNABLE || preempt))
+        enqueue(rq, prev);
+    next = dequeue(rq);
+    if (next == NULL)
+        next = c->idle;
+    if (next == prev) {
+        prev->slice_end = now + SCHED_SLICE_NS;
+        spin_release(&rq->lock);
+        goto out_irq;
+    }
+    prev->runtime_ns += now - prev->switched_in;
+    next->switched_in = now;
+    next->slice_end = now + SCHED_SLICE_NS;
+    rq->prev = prev;
+    c->current = next;
+    arch_switch_to(prev, next);
+    /* Back in prev, possibly much later. */
+    finish_switch(&runqueues[cpu_id()]);
+    timers_rearm();
+out_irq:
+    irq_restore(flags);
+}
+
+void schedule(void)
+{
+    __schedule(false);
+}
+
+void sched_yield(void)
+{
+    __schedule(true);
+}
+
+void sched_preempt_irq(void)
+{
+    struct cpu *c = this_cpu();
+
+    if (c->need_resched && c->current->preempt_count == 0)
+        __schedule(true);
+}
+
+void sched_block(int flags)
+{
+    struct thread *t = current_thread();
+
+    t->sleep_flags = flags;
+    WRITE_ONCE(t->state, THREAD_BLOCKED);
+    __atomic_thread_fence(__ATOMIC_SEQ_CST);
+}
+
+void sched_unblock_self(void)
+{
+    WRITE_ONCE(current_thread()->state, THREAD_RUNNABLE);
+}
+
+static bool wake(struct thread *t, bool only_interruptible)
+{
+    struct runqueue *rq = &runqueues[t->cpu];
+    bool woke = false;
+    uint64_t flags = spin_lock_irqsave(&rq->lock);
+
+    if (t->state == THREAD_BLOCKED &&
+        (!only_interruptible || (t->sleep_flags & SLEEP_INTERRUPTIBLE))) {
+        t->state = THREAD_RUNNABLE;
+        woke = true;
+        /* Running (not yet switched out) or preempted threads need no queueing. */
+        if (!t->on_rq && cpus[t->cpu]->current != t) {
+            enqueue(rq, t);
+            if ((unsigned int)t->cpu != cpu_id())
+                smp_send_resched(t->cpu);
+            else if (this_cpu()->current == this_cpu()->idle)
+                this_cpu()->need_resched = true;
+        }
+    }
+    spin_unlock_irqrestore(&rq->lock, flags);
+    return woke;
+}
+
+bool thread_wake(struct thread *t)
+{
+    return wake(t, false);
+}
+
+bool thread_wake_interruptible(struct thread *t)
+{
+    return wake(t, true);
+}
+
+static void sleep_timer_fn(struct timer *tm)
+{
+    thread_wake(tm->arg);
+}
+
+void schedule_until(uint64_t deadline)
+{
+    struct thread *t = current_thread();
+
+    if (deadline != 0) {
+        if (deadline <= ktime_ns()) {
+            sched_unblock_self();
+            return;
+        }
+        timer_init(&t->sleep_timer, sleep_timer_fn, t);
+        timer_add(&t->sleep_timer, deadline);
+    }
+    schedule();
+    if (deadline != 0)
+        timer_cancel(&t->sleep_timer);
+}
+
+int thread_sleep_until(uint64_t deadline, int flags)
+{
+    struct thread *t = current_thread();
+
+    for (;;) {
+        sched_block(flags);
+        if (ktime_ns() >= deadline) {
+            sched_unblock_self();
+            return 0;
+        }
+        if ((flags & SLEEP_INTERRUPTIBLE) && t->sigpending) {
+            sched_unblock_self();
+            return -EINTR;
+        }
+        schedule_until(deadline);
+    }
+}
+
+void sched_tick(uint64_t now)
+{
+    struct cpu *c = this_cpu();
+    struct runqueue *rq = &runqueues[c->id];
+
+    if (READ_ONCE(rq->nr_ready) > 0 && (c->current == c->idle || now >= c->current->slice_end))
+        c->need_resched = true;
+}
+
+uint64_t sched_slice_deadline(void)
+{
+    struct cpu *c = this_cpu();
+
+    /* Nothing waits, or a reschedule is already due: no slice interrupt. */
+    if (c->current == c->idle || c->need_resched || READ_ONCE(runqueues[c->id].nr_ready) == 0)
+        return UINT64_MAX;
+    return c->current->slice_end;
+}
+
+unsigned int sched_nr_ready(void)
+{
+    return READ_ONCE(runqueues[cpu_id()].nr_ready);
+}
+
+void sched_enqueue_new(struct thread *t, int cpu)
+{
+    struct runqueue *rq = &runqueues[cpu];
+    uint64_t flags = spin_lock_irqsave(&rq->lock);
+
+    t->cpu = cpu;
+    t->state = THREAD_RUNNABLE;
+    enqueue(rq, t);
+    if ((unsigned int)cpu != cpu_id())
+        smp_send_resched(cpu);
+    else if (this_cpu()->current == this_cpu()->idle)
+        this_cpu()->need_resched = true;
+    spin_unlock_irqrestore(&rq->lock, flags);
+}
+
+void preempt_disable(void)
+{
+    current_thread()->preempt_count++;
+    barrier();
+}
+
+void preempt_enable(void)
+{
+    barrier();
+    current_thread()->preempt_count--;
+}
+
+void sched_idle(void)
+{
+    struct cpu *c = this_cpu();
+
+    for (;;) {
+        irq_disable();
+        if (c->need_resched || READ_ONCE(runqueues[c->id].nr_ready) > 0) {
+            irq_enable();
+            schedule();
+            continue;
+        }
+        irq_enable_and_halt();
+    }
+}

@@ -1,0 +1,169 @@
+/*
+ * selftest_sched.c - in-kernel tests of threads, preemption, sleeping,
+ * wait queues and timer accuracy (run with "selftest").
+ */
+#include "acpi/acpi.h"
+#include "arch/x86_64/cpu.h"
+#include "core/selftest.h"
+#include "core/time.h"
+#include "lib/errno.h"
+#include "mm/vmap.h"
+#include "sched/sched.h"
+#include "sched/waitq.h"
+
+#define NWORKERS 8
+
+static volatile int counters[NWORKERS];
+static volatile int finished;
+
+static void yield_worker(void *arg)
+{
+    int id = (int)(uintptr_t)arg;
+
+    for (int i = 0; i < 100; i++) {
+        counters[id]++;
+        sched_yield();
+    }
+    __atomic_fetch_add(&finished, 1, __ATOMIC_SEQ_CST);
+}
+
+static void wait_finished(int n, uint64_t timeout_ns)
+{
+    uint64_t deadline = ktime_ns() + timeout_ns;
+
+    while (READ_ONCE(finished) < n && ktime_ns() < deadline)
+        thread_sleep_until(ktime_ns() + NSEC_PER_MSEC, 0);
+}
+
+/* Threads are created, all run to completion, and exited threads are reaped. */
+SELFTEST(threads)
+{
+    unsigned int before = thread_count();
+
+    finished = 0;
+    for (int i = 0; i < NWORKERS; i++) {
+        struct thread *t = thread_create("yield", yield_worker, (void *)(uintptr_t)i);
+        ST_CHECK(t != NULL, "thread_create failed");
+        if (t != NULL)
+            thread_start(t, -1);
+    }
+    wait_finished(NWORKERS, 10 * NSEC_PER_SEC);
+    ST_CHECK(finished == NWORKERS, "only %d of %d threads finished", finished, NWORKERS);
+    for (int i = 0; i < NWORKERS; i++)
+        ST_CHECK(counters[i] == 100, "thread %d counted %d", i, counters[i]);
+    /* Let the scheduler reap the dead. */
+    thread_sleep_until(ktime_ns() + 5 * NSEC_PER_MSEC, 0);
+    ST_CHECK(thread_count() == before, "%u threads alive, %u before", thread_count(), before);
+}
+
+static volatile bool spin_stop;
+static volatile uint64_t spins[2];
+
+static void spinner(void *arg)
+{
+    int id = (int)(uintptr_t)arg;
+
+    while (!READ_ONCE(spin_stop))
+        spins[id]++;
+    __atomic_fetch_add(&finished, 1, __ATOMIC_SEQ_CST);
+}
+
+/* Two threads that never yield both make progress: the timer preempts them. */
+SELFTEST(preemption)
+{
+    finished = 0;
+    spin_stop = false;
+    spins[0] = spins[1] = 0;
+    for (int i = 0; i < 2; i++) {
+        struct thread *t = thread_create("spin", spinner, (void *)(uintptr_t)i);
+        ST_CHECK(t != NULL, "thread_create failed");
+        if (t != NULL)
+            thread_start(t, -1);
+    }
+    /* We sleep; the spinners share the CPU only if slices end. */
+    thread_sleep_until(ktime_ns() + 100 * NSEC_PER_MSEC, 0);
+    uint64_t a = spins[0], b = spins[1];
+    spin_stop = true;
+    wait_finished(2, 5 * NSEC_PER_SEC);
+    ST_CHECK(finished == 2, "spinners did not stop");
+    ST_CHECK(a > 0 && b > 0, "a spinner never ran (%lu, %lu)", a, b);
+}
+
+/* Sleeps never end early, and end within a bounded delay after the deadline. */
+SELFTEST(timer_accuracy)
+{
+    static const uint64_t durations[] = {100 * NSEC_PER_USEC, NSEC_PER_MSEC, 10 * NSEC_PER_MSEC,
+                                         50 * NSEC_PER_MSEC};
+    uint64_t worst_late = 0;
+
+    for (size_t i = 0; i < ARRAY_SIZE(durations); i++) {
+        uint64_t t0 = rdtsc(), start = ktime_ns();
+        thread_sleep_until(start + durations[i], 0);
+        uint64_t slept = tsc_to_ns(rdtsc() - t0);
+        ST_CHECK(slept >= durations[i], "slept %lu ns, asked %lu", slept, durations[i]);
+        if (slept > durations[i])
+            worst_late = MAX(worst_late, slept - durations[i]);
+    }
+    /* Generous: emulated machines are slow and noisy, but not this slow. */
+    ST_CHECK(worst_late < 200 * NSEC_PER_MSEC, "a sleep overshot by %lu ns", worst_late);
+    printk(LOG_INFO, "selftest: worst sleep overshoot %lu us\n", worst_late / 1000);
+
+    /* The clock agrees with an independent counter (HPET) to within 1%. */
+    if (acpi.has_hpet) {
+        volatile uint64_t *hpet = ioremap(acpi.hpet_addr, 1024);
+        uint64_t period_fs = hpet[0] >> 32;
+        uint64_t h0 = hpet[30], k0 = ktime_ns();
+        thread_sleep_until(k0 + 20 * NSEC_PER_MSEC, 0);
+        uint64_t h1 = hpet[30], k1 = ktime_ns();
+        uint64_t hpet_ns = (h1 - h0) * period_fs / 1000000;
+        uint64_t ktime = k1 - k0;
+        uint64_t diff = hpet_ns > ktime ? hpet_ns - ktime : ktime - hpet_ns;
+        ST_CHECK(diff * 100 < ktime, "TSC clock %lu ns vs HPET %lu ns", ktime, hpet_ns);
+    }
+}
+
+static struct waitq test_wq = WAITQ_INIT(test_wq);
+static volatile int produced, consumed;
+
+static void consumer(void *arg)
+{
+    (void)arg;
+    for (int i = 0; i < 50; i++) {
+        int err = wait_event(&test_wq, READ_ONCE(produced) > i, 0, 0);
+        if (err != 0)
+            break;
+        consumed++;
+    }
+    __atomic_fetch_add(&finished, 1, __ATOMIC_SEQ_CST);
+}
+
+/* A consumer waits on a queue for each item a producer posts. */
+SELFTEST(waitq)
+{
+    struct thread *t;
+    uint64_t start;
+    int err;
+
+    finished = 0;
+    produced = consumed = 0;
+    t = thread_create("consumer", consumer, NULL);
+    ST_CHECK(t != NULL, "thread_create failed");
+    if (t == NULL)
+        return;
+    thread_start(t, -1);
+    for (int i = 0; i < 50; i++) {
+        __atomic_fetch_add(&produced, 1, __ATOMIC_SEQ_CST);
+        waitq_wake_all(&test_wq);
+        if (i % 7 == 0)
+            thread_sleep_until(ktime_ns() + 200 * NSEC_PER_USEC, 0);
+    }
+    wait_finished(1, 5 * NSEC_PER_SEC);
+    ST_CHECK(consumed == 50, "consumed %d of 50", consumed);
+
+    /* A wait with a deadline and no wakeup times out, not early. */
+    start = ktime_ns();
+    err = wait_event(&test_wq, false, start + 5 * NSEC_PER_MSEC, 0);
+    ST_CHECK(err == -ETIMEDOUT, "wait returned %d, want -ETIMEDOUT", err);
+    ST_CHECK(ktime_ns() - start >= 5 * NSEC_PER_MSEC, "timed out early");
+    ST_CHECK(!waitq_has_waiters(&test_wq), "waiter left on the queue");
+}

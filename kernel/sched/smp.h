@@ -1,0 +1,15 @@
+/*
+ * smp.h - talking to the other CPUs.
+ */
+#pragma once
+
+#include "lib/types.h"
+
+/* Ask cpu to run its scheduler (a thread was queued there). */
+void smp_send_resched(unsigned int cpu);
+
+/* Stop every other CPU (panic): they halt with IRQs off. */
+void smp_stop_others(void);
+
+/* Bring up the application processors listed in the MADT. */
+void smp_boot(void);

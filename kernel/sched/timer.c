@@ -1,0 +1,154 @@
+/*
+ * timer.c - per-CPU timer lists and the timer interrupt.
+ *
+ * The hardware timer of a CPU is always programmed for the earlier of its
+ * first pending timer and the end of the running thread's time slice
+ * (when another thread is waiting); with nothing to do it is left idle
+ * (tickless). Callbacks run after their timer is unlinked and the list
+ * lock dropped, so a callback may take run queue locks (thread_wake).
+ */
+#include "arch/x86_64/percpu.h"
+#include "arch/x86_64/trap.h"
+#include "core/panic.h"
+#include "core/time.h"
+#include "sched/sched.h"
+#include "sched/spinlock.h"
+#include "sched/timer.h"
+
+struct timer_base {
+    spinlock_t lock;
+    struct list_head pending; /* sorted by deadline; guarded by lock */
+    uint64_t armed;           /* deadline the hardware is set for */
+};
+
+static struct timer_base bases[MAX_CPUS];
+
+void timer_init(struct timer *t, void (*fn)(struct timer *t), void *arg)
+{
+    t->fn = fn;
+    t->arg = arg;
+    t->cpu = -1;
+    t->running = false;
+    t->deadline = 0;
+    list_init(&t->link);
+}
+
+/* Program the hardware for the earliest event. Called with base->lock held. */
+static void rearm_locked(struct timer_base *b)
+{
+    uint64_t next = sched_slice_deadline();
+
+    if (!list_empty(&b->pending)) {
+        struct timer *first = list_first_entry(&b->pending, struct timer, link);
+        next = MIN(next, first->deadline);
+    }
+    if (next == UINT64_MAX) {
+        b->armed = UINT64_MAX;
+        return;
+    }
+    b->armed = next;
+    timer_hw_arm(next);
+}
+
+void timers_rearm(void)
+{
+    struct timer_base *b = &bases[cpu_id()];
+    uint64_t flags = spin_lock_irqsave(&b->lock);
+
+    rearm_locked(b);
+    spin_unlock_irqrestore(&b->lock, flags);
+}
+
+static bool unlink_timer(struct timer *t)
+{
+    int cpu = READ_ONCE(t->cpu);
+    struct timer_base *b;
+    uint64_t flags;
+
+    if (cpu < 0)
+        return false;
+    b = &bases[cpu];
+    flags = spin_lock_irqsave(&b->lock);
+    if (t->cpu != cpu) {
+        /* Fired or moved meanwhile. */
+        spin_unlock_irqrestore(&b->lock, flags);
+        return false;
+    }
+    list_del(&t->link);
+    t->cpu = -1;
+    spin_unlock_irqrestore(&b->lock, flags);
+    return true;
+}
+
+void timer_add(struct timer *t, uint64_t deadline)
+{
+    struct timer_base *b;
+    struct list_head *pos;
+    uint64_t flags;
+
+    unlink_timer(t);
+    flags = irq_save();
+    b = &bases[cpu_id()];
+    spin_acquire(&b->lock);
+    t->deadline = deadline;
+    t->cpu = cpu_id();
+    /* Insert before the first timer that expires later (FIFO among equals). */
+    list_for_each(pos, &b->pending)
+    {
+        if (list_entry(pos, struct timer, link)->deadline > deadline)
+            break;
+    }
+    list_add_tail(&t->link, pos);
+    if (deadline < b->armed)
+        rearm_locked(b);
+    spin_release(&b->lock);
+    irq_restore(flags);
+}
+
+bool timer_cancel(struct timer *t)
+{
+    bool was_pending = unlink_timer(t);
+
+    while (READ_ONCE(t->running))
+        cpu_relax();
+    return was_pending;
+}
+
+static void timer_interrupt(struct trapframe *tf, void *arg)
+{
+    struct timer_base *b = &bases[cpu_id()];
+    uint64_t now = ktime_ns();
+
+    (void)tf;
+    (void)arg;
+    spin_acquire(&b->lock);
+    while (!list_empty(&b->pending)) {
+        struct timer *t = list_first_entry(&b->pending, struct timer, link);
+        if (t->deadline > now)
+            break;
+        list_del(&t->link);
+        t->cpu = -1;
+        t->running = true;
+        spin_release(&b->lock);
+        t->fn(t);
+        WRITE_ONCE(t->running, false);
+        spin_acquire(&b->lock);
+        now = ktime_ns();
+    }
+    sched_tick(now);
+    b->armed = UINT64_MAX;
+    rearm_locked(b);
+    spin_release(&b->lock);
+}
+
+void timers_init_cpu(void)
+{
+    struct timer_base *b = &bases[cpu_id()];
+
+    spin_init(&b->lock);
+    list_init(&b->pending);
+    b->armed = UINT64_MAX;
+    if (cpu_id() == 0)
+        irq_set_handler(VEC_TIMER, timer_interrupt, NULL);
+    timer_hw_init(VEC_TIMER);
+}

@@ -1,0 +1,40 @@
+/*
+ * timer.h - one-shot kernel timers with nanosecond deadlines.
+ *
+ * Each CPU keeps its pending timers in a list sorted by deadline, guarded
+ * by that CPU's timer lock, and programs its LAPIC timer for the earliest
+ * one (or the end of the running thread's time slice). Callbacks run in
+ * interrupt context with IRQs off, after the timer has been removed from
+ * its list; they must not sleep.
+ */
+#pragma once
+
+#include "lib/list.h"
+#include "lib/types.h"
+
+struct timer {
+    uint64_t deadline; /* monotonic ns */
+    void (*fn)(struct timer *t);
+    void *arg;
+    int cpu;               /* whose list it is on; -1 when not pending */
+    volatile bool running; /* the callback is executing right now */
+    struct list_head link;
+};
+
+void timer_init(struct timer *t, void (*fn)(struct timer *t), void *arg);
+
+/* Arm (or re-arm) t for deadline on this CPU. */
+void timer_add(struct timer *t, uint64_t deadline);
+
+/*
+ * Disarm t. Returns true when it was pending. When its callback is running
+ * on another CPU, waits for it to finish, so afterwards the callback is
+ * neither pending nor running.
+ */
+bool timer_cancel(struct timer *t);
+
+/* Set up the timer interrupt on this CPU. */
+void timers_init_cpu(void);
+
+/* Reprogram this CPU's timer interrupt (after a time slice changed). */
+void timers_rearm(void);

@@ -1,0 +1,71 @@
+#!/bin/sh
+# deps.sh GROUP... - make sure the host has what a make target needs.
+#
+# Groups: build (compile the kernel and host tools), run (boot in QEMU),
+# test (everything `make test` runs). Missing Debian packages are installed
+# with apt-get when we are root; otherwise the exact command is printed and
+# we stop. The check is cheap, so every top-level target runs it.
+set -eu
+
+pkgs=""
+need() { # need COMMAND-OR-PATH PACKAGE
+	case "$1" in
+	/*) [ -e "$1" ] || pkgs="$pkgs $2" ;;
+	*) command -v "$1" >/dev/null 2>&1 || pkgs="$pkgs $2" ;;
+	esac
+}
+
+for group in "$@"; do
+	case "$group" in
+	build)
+		need gcc gcc
+		need ld binutils
+		need make make
+		need cpio cpio
+		;;
+	run)
+		need qemu-system-x86_64 qemu-system-x86
+		;;
+	test)
+		need qemu-system-x86_64 qemu-system-x86
+		need /usr/include/criterion/criterion.h libcriterion-dev
+		need pkg-config pkg-config
+		need clang-format clang-format
+		need musl-gcc musl-tools
+		need /usr/lib/go-1.19/bin/go golang-1.19-go
+		need mke2fs e2fsprogs
+		need gdb gdb
+		;;
+	bench)
+		need qemu-system-x86_64 qemu-system-x86
+		need /usr/lib/go-1.19/bin/go golang-1.19-go
+		;;
+	*)
+		echo "deps.sh: unknown group '$group'" >&2
+		exit 2
+		;;
+	esac
+done
+
+# Go is the language of the host tools and the test harness. The project
+# wants a recent Go (see go.mod); Debian's golang-go is too old, so we only
+# point at where to get one.
+if ! command -v go >/dev/null 2>&1 && [ ! -x /usr/local/go/bin/go ]; then
+	echo "deps.sh: Go 1.22 or newer is needed at /usr/local/go or on PATH (https://go.dev/dl/)." >&2
+	exit 1
+fi
+
+[ -z "$pkgs" ] && exit 0
+# Remove duplicates while keeping order.
+pkgs=$(printf '%s\n' $pkgs | awk '!seen[$0]++' | tr '\n' ' ')
+if [ "$(id -u)" != 0 ]; then
+	echo "EggOS needs these Debian packages:$pkgs" >&2
+	echo "Install them as root with:" >&2
+	echo "  apt-get update && apt-get install -y --no-install-recommends $pkgs" >&2
+	exit 1
+fi
+echo "deps.sh: installing$pkgs" >&2
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -q >&2
+# shellcheck disable=SC2086
+apt-get install -y -q --no-install-recommends $pkgs >&2

@@ -1,0 +1,128 @@
+package tests
+
+import (
+	"regexp"
+	"strconv"
+	"testing"
+
+	"eggos/internal/qemu"
+)
+
+// Exit statuses the kernel itself reports (kernel/core/panic.h).
+const (
+	exitKernelPanic = 125
+	exitBadInit     = 126
+	exitNoInit      = 127
+)
+
+// Without an application the kernel says so and powers off non-zero, on
+// every machine type and memory size.
+func TestBootWithoutApplication(t *testing.T) {
+	cases := []struct{ machine, mem string }{
+		{"pc", "32M"}, {"q35", "32M"}, {"microvm", "32M"},
+		{"pc", "256M"}, {"q35", "6G"}, {"microvm", "6G"},
+	}
+	for _, c := range cases {
+		c := c
+		t.Run(c.machine+"-"+c.mem, func(t *testing.T) {
+			t.Parallel()
+			res := boot(t, qemu.Config{Machine: c.machine, Memory: c.mem,
+				Append: "console=ttyS0 loglevel=6"})
+			wantStatus(t, res, exitNoInit)
+			wantConsole(t, res, "no application to run", "kernel ready")
+		})
+	}
+}
+
+// Without isa-debug-exit the kernel powers off through ACPI (QEMU exits 0).
+func TestACPIPowerOff(t *testing.T) {
+	for _, m := range []string{"pc", "q35", "microvm"} {
+		m := m
+		t.Run(m, func(t *testing.T) {
+			t.Parallel()
+			res := boot(t, qemu.Config{Machine: m, NoDebugExit: true, Append: "console=ttyS0"})
+			if res.QEMUExit != 0 {
+				t.Errorf("qemu exit %d, want 0 (ACPI power-off)", res.QEMUExit)
+			}
+			wantConsole(t, res, "no application to run")
+		})
+	}
+}
+
+// The in-kernel self-tests pass, in the debug kernel (heap red zones and
+// poisoning) and the release kernel, with 32 MiB and with 6 GiB.
+func TestSelftests(t *testing.T) {
+	cases := []struct {
+		name, mem string
+		debug     bool
+	}{
+		{"debug-256M", "256M", true}, {"release-32M", "32M", false}, {"release-6G", "6G", false},
+	}
+	for _, c := range cases {
+		c := c
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			cfg := qemu.Config{Memory: c.mem, Append: "console=ttyS0 selftest"}
+			if c.debug {
+				cfg.Kernel = debugKernelPath(t)
+			}
+			res := boot(t, cfg)
+			wantStatus(t, res, 0)
+			wantConsole(t, res, "selftest paging: ok", "selftest heap_stress: ok",
+				"selftest threads: ok", "selftest waitq: ok", "selftest timer_accuracy: ok")
+			if !regexp.MustCompile(`selftest: \d+ run, 0 failed`).MatchString(res.Console) {
+				t.Errorf("not every self-test passed")
+			}
+		})
+	}
+}
+
+// A deliberate fault prints a backtrace naming the faulting function and
+// exits with the kernel panic status.
+func TestDeliberateFaults(t *testing.T) {
+	cases := map[string]string{
+		"pagefault": "fault_trigger_pagefault",
+		"ud":        "fault_trigger_invalid_opcode",
+		"divide":    "fault_trigger_divide",
+		"panic":     "fault_trigger_panic",
+		"stack":     "fault_trigger_stack_overflow",
+	}
+	for kind, fn := range cases {
+		kind, fn := kind, fn
+		t.Run(kind, func(t *testing.T) {
+			t.Parallel()
+			res := boot(t, qemu.Config{Append: "console=ttyS0 fault=" + kind})
+			wantStatus(t, res, exitKernelPanic)
+			wantConsole(t, res, "Call trace:", fn)
+			switch kind {
+			case "stack":
+				wantConsole(t, res, "kernel stack overflow", "RIP: ")
+			case "panic":
+				wantConsole(t, res, "Kernel panic")
+			default:
+				wantConsole(t, res, "Kernel oops", "RIP: ")
+			}
+		})
+	}
+}
+
+// Bad command-line values give a warning and defaults, never a panic.
+func TestBadCommandLine(t *testing.T) {
+	res := boot(t, qemu.Config{Append: `console=ttyS0 loglevel=banana console=ttyS9 fault selftest=nonexistent "unterminated quote x=1`})
+	wantConsole(t, res, "bad value 'banana' for loglevel=", "unknown console 'ttyS9'",
+		"bad value '' for fault=")
+	// selftest=nonexistent runs nothing, which counts as failure (status 1).
+	wantStatus(t, res, 1)
+}
+
+// The kernel reports when it is ready (make bench reads this line).
+func TestReadyLine(t *testing.T) {
+	res := boot(t, qemu.Config{Machine: "microvm", Append: "console=ttyS0 loglevel=6"})
+	m := regexp.MustCompile(`kernel ready in (\d+)\.(\d+) ms`).FindStringSubmatch(res.Console)
+	if m == nil {
+		t.Fatalf("no ready line")
+	}
+	if _, err := strconv.Atoi(m[1]); err != nil {
+		t.Errorf("ready time %q: %v", m[1], err)
+	}
+}
