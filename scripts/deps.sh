@@ -35,6 +35,13 @@ for group in "$@"; do
 		need /usr/lib/go-1.19/bin/go golang-1.19-go
 		need mke2fs e2fsprogs
 		need gdb gdb
+		# GRUB images for the multiboot2 boot tests (BIOS and UEFI).
+		need grub-mkrescue grub-common
+		need /usr/lib/grub/i386-pc/multiboot2.mod grub-pc-bin
+		need /usr/lib/grub/x86_64-efi/multiboot2.mod grub-efi-amd64-bin
+		need xorriso xorriso
+		need mformat mtools
+		need /usr/share/OVMF/OVMF_CODE_4M.fd ovmf
 		;;
 	bench)
 		need qemu-system-x86_64 qemu-system-x86

@@ -39,12 +39,18 @@ func debugKernelPath(t *testing.T) string {
 	return p
 }
 
+// noKernel in Config.Kernel boots from the disks in Config.Extra instead.
+const noKernel = "-"
+
 // boot runs one guest and fails the test on harness errors or timeouts.
 // The console is logged when the test fails.
 func boot(t *testing.T, cfg qemu.Config) *qemu.Result {
 	t.Helper()
-	if cfg.Kernel == "" {
+	switch cfg.Kernel {
+	case "":
 		cfg.Kernel = kernelPath(t)
+	case noKernel:
+		cfg.Kernel = ""
 	}
 	if cfg.Timeout == 0 {
 		cfg.Timeout = 90 * time.Second

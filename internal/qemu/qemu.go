@@ -20,7 +20,7 @@ import (
 
 // Config describes one boot.
 type Config struct {
-	Kernel  string // path to eggos.elf
+	Kernel  string // path to eggos.elf; empty: boot from a disk in Extra
 	Initrd  string // optional initramfs or static ELF
 	Append  string // kernel command line
 	Machine string // "q35" (default), "pc" or "microvm"
@@ -74,7 +74,10 @@ func Args(cfg Config) []string {
 	args := []string{
 		"-M", machine, "-m", mem, "-smp", strconv.Itoa(cpus), "-cpu", cpu,
 		"-display", "none", "-serial", "stdio", "-monitor", "none",
-		"-no-reboot", "-kernel", cfg.Kernel,
+		"-no-reboot",
+	}
+	if cfg.Kernel != "" {
+		args = append(args, "-kernel", cfg.Kernel)
 	}
 	if cfg.Initrd != "" {
 		args = append(args, "-initrd", cfg.Initrd)
@@ -108,8 +111,10 @@ func (b *lockedBuffer) String() string {
 
 // Run boots cfg and waits for QEMU to exit or the timeout to pass.
 func Run(ctx context.Context, cfg Config) (*Result, error) {
-	if _, err := os.Stat(cfg.Kernel); err != nil {
-		return nil, fmt.Errorf("kernel image: %w (run `make kernel` first)", err)
+	if cfg.Kernel != "" {
+		if _, err := os.Stat(cfg.Kernel); err != nil {
+			return nil, fmt.Errorf("kernel image: %w (run `make kernel` first)", err)
+		}
 	}
 	timeout := cfg.Timeout
 	if timeout == 0 {
