@@ -108,10 +108,14 @@ debug: deps-run image
 
 # ---- tests ----
 
+# Host unit tests: kernel sources that build on Linux, and Criterion test
+# files. Subsystems add theirs in tests/host/<name>.mk (HOST_SRCS += ...,
+# HOST_TESTS += ...); all of them link into one test binary.
 HOST_SRCS := kernel/lib/printf.c kernel/lib/strutil.c kernel/lib/cmdline.c \
 	kernel/mm/memmap.c kernel/mm/page.c kernel/mm/kmalloc.c kernel/core/bootinfo.c \
 	kernel/acpi/tables.c
 HOST_TESTS := $(wildcard tests/host/*.c)
+-include $(wildcard tests/host/*.mk)
 HOST_CFLAGS := -std=gnu11 -g -O1 -Wall -Wextra -Werror -Wno-unused-function \
 	-fsanitize=address,undefined -fno-omit-frame-pointer -DHOST_TEST \
 	-Itests/host/shim -Ikernel -Itests/host -DTEST_DATA=\"$(CURDIR)/tests/host/data\"
@@ -132,7 +136,7 @@ $(BUILD)/host/kdebug/%.o: kernel/%.c
 	@echo "  HOSTCC  $< (KDEBUG)"
 	@$(CC) $(HOST_CFLAGS) -DKDEBUG $(if $(filter %/printf.c,$<),$(HOST_RENAME)) -c $< -o $@
 
-HOST_DEPS := $(HOST_TESTS) $(wildcard tests/host/shim/*/*.h tests/host/*.h)
+HOST_DEPS := $(HOST_TESTS) $(wildcard tests/host/shim/*/*.h tests/host/*.h tests/host/*.mk)
 
 $(BUILD)/host/unit: $(HOST_DEPS) $(call host_objs,plain)
 	@echo "  LINK    $@"
