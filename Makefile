@@ -113,7 +113,7 @@ debug: deps-run image
 # HOST_TESTS += ...); all of them link into one test binary.
 HOST_SRCS := kernel/lib/printf.c kernel/lib/strutil.c kernel/lib/cmdline.c \
 	kernel/mm/memmap.c kernel/mm/page.c kernel/mm/kmalloc.c kernel/core/bootinfo.c \
-	kernel/acpi/tables.c
+	kernel/acpi/tables.c kernel/lib/chacha20.c
 HOST_TESTS := $(wildcard tests/host/*.c)
 -include $(wildcard tests/host/*.mk)
 HOST_CFLAGS := -std=gnu11 -g -O1 -Wall -Wextra -Werror -Wno-unused-function \

@@ -20,6 +20,7 @@
 #include "core/panic.h"
 #include "core/params.h"
 #include "core/printk.h"
+#include "core/random.h"
 #include "core/selftest.h"
 #include "core/time.h"
 #include "drivers/serial/uart.h"
@@ -123,6 +124,7 @@ void kmain(int proto, phys_addr_t info, uint64_t entry_tsc)
     idt_init();
     cpu_features_log();
     fpu_init();
+    random_init();
 
     acpi_init();
     vgatext_console_init();
