@@ -22,7 +22,7 @@ VERSION := $(shell git describe --always --dirty 2>/dev/null || echo dev)
 
 # ---- kernel ----
 
-KERNEL_SRCS := $(shell find kernel -name '*.c' -o -name '*.S' | LC_ALL=C sort)
+KERNEL_SRCS := $(filter-out $(KERNEL_EXCLUDE),$(shell find kernel -name '*.c' -o -name '*.S' | LC_ALL=C sort))
 KERNEL_OBJS := $(patsubst kernel/%,$(BUILD)/kernel/%.o,$(KERNEL_SRCS))
 LDSCRIPT := kernel/arch/x86_64/kernel.ld
 

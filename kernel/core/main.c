@@ -122,6 +122,7 @@ void kmain(int proto, phys_addr_t info, uint64_t entry_tsc)
     memory_init();
     gdt_init(&boot_cpu);
     idt_init();
+    syscall_init();
     cpu_features_log();
     fpu_init();
     random_init();

@@ -45,8 +45,7 @@ static void consoles_write(const char *s, size_t n)
 {
     struct console *con;
 
-    list_for_each_entry(con, &log.consoles, link)
-    {
+    list_for_each_entry (con, &log.consoles, link) {
         if (con->enabled)
             con->write(con, s, n);
     }
@@ -147,7 +146,8 @@ static int set_console(const char *val)
     flags = spin_lock_irqsave(&log.lock);
     if (nwanted < ARRAY_SIZE(wanted))
         strscpy(wanted[nwanted++], name, sizeof(wanted[0]));
-    list_for_each_entry(con, &log.consoles, link) con->enabled = console_wanted(con->name);
+    list_for_each_entry (con, &log.consoles, link)
+        con->enabled = console_wanted(con->name);
     spin_unlock_irqrestore(&log.lock, flags);
     return 0;
 }

@@ -88,4 +88,7 @@
 #define ERESTARTNOHAND 514
 
 #define MAX_ERRNO 4095
+
+/* The name of an errno value ("ENOENT"), or NULL (lib/errnames.c). */
+const char *errno_name(int err);
 #define IS_ERR_VALUE(x) ((unsigned long)(x) >= (unsigned long)-MAX_ERRNO)

@@ -1,29 +1,37 @@
 /*
- * entry.c - return-to-user work and user exceptions.
+ * entry.c - the last work before returning to user space.
+ *
+ * With IRQs off, until nothing is left: reschedule if asked, deliver
+ * pending signals (which may rewrite the trapframe). Enabling IRQs in
+ * between lets work that arrived meanwhile be seen; the final check runs
+ * with IRQs off so nothing slips in before the return.
  */
 #include "arch/x86_64/cpu.h"
 #include "arch/x86_64/percpu.h"
-#include "core/panic.h"
 #include "linux/entry.h"
+#include "linux/signal.h"
 #include "sched/sched.h"
-
-void user_exception(struct trapframe *tf)
-{
-    panic("user exception %lu at %#lx: user mode is not supported yet", tf->vector, tf->rip);
-}
 
 void exit_to_user(struct trapframe *tf)
 {
-    (void)tf;
-    irq_disable();
-    while (this_cpu()->need_resched) {
-        sched_yield();
-        irq_disable();
-    }
-}
+    struct thread *th = current_thread();
 
-long syscall_dispatch(struct trapframe *tf)
-{
-    (void)tf;
-    return 0;
+    irq_disable();
+    for (;;) {
+        if (this_cpu()->need_resched) {
+            sched_yield();
+            irq_disable();
+            continue;
+        }
+        if (th->task != NULL &&
+            (th->sigpending || th->task->syscall_nr >= 0 || th->task->restore_sigmask)) {
+            /* signal_deliver also settles an interrupted syscall's restart. */
+            bool pending = th->sigpending;
+            signal_deliver(tf);
+            irq_disable();
+            if (pending && th->sigpending)
+                continue; /* more to deliver (after this handler's frame is built) */
+        }
+        break;
+    }
 }

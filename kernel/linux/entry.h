@@ -8,6 +8,9 @@
 /* A CPU exception in user mode: resolve it (demand paging) or signal. */
 void user_exception(struct trapframe *tf);
 
+/* A page fault on a user address (also from copy_*_user): VM_FAULT_*. */
+int user_page_fault(uintptr_t addr, uint64_t error);
+
 /* Last work before returning to user mode: reschedule, deliver signals. IRQs off. */
 void exit_to_user(struct trapframe *tf);
 

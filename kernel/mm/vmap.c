@@ -20,13 +20,19 @@
 #define MMIO_BASE STACK_AREA_END
 #define MMIO_END (VMAP_BASE + VMAP_SIZE)
 
+#define MAX_FREE_SLOTS 1024
+static uintptr_t slot_store[MAX_FREE_SLOTS];
+
 static struct {
     spinlock_t lock;
-    uintptr_t next_slot;        /* guarded by lock */
-    uintptr_t free_slots[1024]; /* recycled stack bases; guarded by lock */
+    uintptr_t next_slot;   /* guarded by lock */
+    uintptr_t *free_slots; /* recycled stack bases (slot_store); guarded by lock */
     unsigned int nfree;
     uintptr_t next_mmio;
-} vm = {.lock = SPINLOCK_INIT, .next_slot = VMAP_BASE, .next_mmio = MMIO_BASE};
+} vm = {.lock = SPINLOCK_INIT,
+        .next_slot = VMAP_BASE,
+        .next_mmio = MMIO_BASE,
+        .free_slots = slot_store};
 
 void *kstack_alloc(void)
 {
@@ -80,7 +86,7 @@ void kstack_free(void *base)
     page_free(phys_to_page(pa), page_order_for(KSTACK_SIZE));
 
     irq = spin_lock_irqsave(&vm.lock);
-    if (vm.nfree < ARRAY_SIZE(vm.free_slots))
+    if (vm.nfree < MAX_FREE_SLOTS)
         vm.free_slots[vm.nfree++] = va;
     spin_unlock_irqrestore(&vm.lock, irq);
 }

@@ -17,7 +17,7 @@
 static spinlock_t threads_lock = SPINLOCK_INIT;
 static LIST_HEAD(all_threads); /* guarded by threads_lock */
 static unsigned int nthreads;  /* guarded by threads_lock */
-static int next_tid = 1;
+static int next_tid = 2;       /* tid 1 is the application's main thread */
 
 int tid_alloc(void)
 {
@@ -69,6 +69,16 @@ void thread_exit(void)
     t->state = THREAD_DEAD;
     schedule();
     panic("thread_exit: dead thread %s ran again", t->name);
+}
+
+void thread_discard(struct thread *t)
+{
+    uint64_t flags = spin_lock_irqsave(&threads_lock);
+
+    list_del(&t->all_link);
+    nthreads--;
+    spin_unlock_irqrestore(&threads_lock, flags);
+    thread_reap(t);
 }
 
 void thread_reap(struct thread *t)

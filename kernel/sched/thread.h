@@ -84,6 +84,9 @@ unsigned int thread_count(void);
 /* Called by thread_trampoline on a new thread's first run. */
 void thread_first_run(void);
 
+/* Free a thread that was created but never started. */
+void thread_discard(struct thread *t);
+
 /* Free a dead thread's stack and memory (the scheduler calls this). */
 void thread_reap(struct thread *t);
 

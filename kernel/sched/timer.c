@@ -93,8 +93,7 @@ void timer_add(struct timer *t, uint64_t deadline)
     t->deadline = deadline;
     t->cpu = cpu_id();
     /* Insert before the first timer that expires later (FIFO among equals). */
-    list_for_each(pos, &b->pending)
-    {
+    list_for_each (pos, &b->pending) {
         if (list_entry(pos, struct timer, link)->deadline > deadline)
             break;
     }
@@ -103,6 +102,11 @@ void timer_add(struct timer *t, uint64_t deadline)
         rearm_locked(b);
     spin_release(&b->lock);
     irq_restore(flags);
+}
+
+void timer_del(struct timer *t)
+{
+    unlink_timer(t);
 }
 
 bool timer_cancel(struct timer *t)

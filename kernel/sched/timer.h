@@ -33,6 +33,13 @@ void timer_add(struct timer *t, uint64_t deadline);
  */
 bool timer_cancel(struct timer *t);
 
+/*
+ * Disarm t without waiting for a callback that may be running elsewhere
+ * (for callers holding a lock the callback takes; the callback must then
+ * recheck its own state).
+ */
+void timer_del(struct timer *t);
+
 /* Set up the timer interrupt on this CPU. */
 void timers_init_cpu(void);
 

@@ -9,6 +9,10 @@
  * calls waitq_wake_all() or waitq_wake_one() afterwards. cond is evaluated
  * without the queue's lock, after the thread is on the queue, so a wakeup
  * cannot be lost; callers protect cond's data as they see fit.
+ *
+ * A waiter may instead carry a callback (poll and epoll use this): a wake
+ * calls func(waiter, events) under the queue's lock, where events says
+ * what happened (EPOLLIN, EPOLLOUT, ... or ~0 when unspecified).
  */
 #pragma once
 
@@ -25,6 +29,9 @@ struct waiter {
     struct thread *thread;
     struct list_head link; /* on waitq.waiters, guarded by its lock */
     bool queued;
+    /* Optional: called instead of waking thread. Must not sleep. */
+    void (*func)(struct waiter *w, uint32_t events);
+    void *priv;
 };
 
 #define WAITQ_INIT(name)                                                                           \
@@ -36,6 +43,12 @@ void waitq_init(struct waitq *wq);
 /* Wake every waiter / the first waiter. Returns how many were woken. Any context. */
 int waitq_wake_all(struct waitq *wq);
 int waitq_wake_one(struct waitq *wq);
+/* Wake every waiter, telling callback waiters which events happened. */
+int waitq_notify(struct waitq *wq, uint32_t events);
+
+/* Add / remove a callback waiter (poll tables). */
+void waitq_add(struct waitq *wq, struct waiter *w);
+void waitq_remove(struct waitq *wq, struct waiter *w);
 bool waitq_has_waiters(struct waitq *wq);
 
 /* The steps of wait_event, for code that needs them separately. */

@@ -87,6 +87,13 @@ int fpu_clone(struct thread *t, const struct thread *src)
     return 0;
 }
 
+void fpu_reset(struct thread *t)
+{
+    memcpy(t->fpu, fpu_initial, fpu_size());
+    if (t == current_thread())
+        fpu_restore(t);
+}
+
 void fpu_free(struct thread *t)
 {
     kfree(t->fpu_alloc);

@@ -26,6 +26,8 @@ void fpu_init(void);
 void fpu_save(struct thread *t);
 /* Load t's FPU area into the registers. */
 void fpu_restore(struct thread *t);
+/* Put t's FPU into the initial state (area and, if t is current, registers). */
+void fpu_reset(struct thread *t);
 /* Bytes of an FPU area (XSAVE size). */
 size_t fpu_size(void);
 

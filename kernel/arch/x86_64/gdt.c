@@ -83,3 +83,16 @@ void gdt_init(struct cpu *c)
                          : "rax", "memory");
     ltr(TSS_SEL);
 }
+
+extern char syscall_entry[];
+
+void syscall_init(void)
+{
+    wrmsr(MSR_EFER, rdmsr(MSR_EFER) | EFER_SCE);
+    /* SYSCALL loads CS=0x10/SS=0x18; SYSRET loads CS=0x23+16, SS=0x23+8. */
+    wrmsr(MSR_STAR, ((uint64_t)KERNEL_CS << 32) | ((uint64_t)USER32_CS << 48));
+    wrmsr(MSR_LSTAR, (uint64_t)syscall_entry);
+    wrmsr(MSR_CSTAR, 0);
+    /* Entered with IRQs off, single-stepping off, DF and AC clear. */
+    wrmsr(MSR_SFMASK, RFLAGS_IF | RFLAGS_TF | RFLAGS_DF | RFLAGS_AC | RFLAGS_NT | RFLAGS_IOPL);
+}

@@ -110,6 +110,9 @@ void idt_load(void);
 /* GDT and TSS for CPU c, then load them. */
 void gdt_init(struct cpu *c);
 
+/* Enable SYSCALL/SYSRET on this CPU. */
+void syscall_init(void);
+
 /* Exception-table lookup: the fixup address for a faulting kernel RIP, or 0. */
 uintptr_t extable_lookup(uintptr_t rip);
 #endif

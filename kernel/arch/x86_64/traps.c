@@ -19,6 +19,7 @@
 #include "core/printk.h"
 #include "lib/printf.h"
 #include "linux/entry.h"
+#include "mm/layout.h"
 #include "mm/vmap.h"
 #include "sched/sched.h"
 #include "sched/thread.h"
@@ -138,6 +139,10 @@ static void kernel_exception(struct trapframe *tf)
         return;
     case VEC_PF: {
         uintptr_t addr = read_cr2();
+        /* copy_*_user touching a page not mapped yet: demand paging first. */
+        if (addr < USER_TOP && extable_lookup(tf->rip) != 0 &&
+            user_page_fault(addr, tf->error) == 0)
+            return;
         fixup = extable_lookup(tf->rip);
         if (fixup != 0) {
             tf->rip = fixup;

@@ -1,0 +1,847 @@
+/*
+ * vm.c - user address spaces (see vm.h).
+ *
+ * Layers: VMA list operations (find, split, merge, insert, remove) under
+ * mm->lock; page-table range walkers that free or re-protect the pages of
+ * a range while skipping empty tables; the system-call level operations
+ * (vm_mmap, vm_munmap, ...); and vm_fault, which maps a zeroed page on the
+ * first touch of anonymous memory.
+ *
+ * Memory accounting follows Linux's heuristic overcommit: a single
+ * request for more writable private memory than the machine has is
+ * refused with -ENOMEM (Go then reports "out of memory" itself); otherwise
+ * memory is only taken when touched, and running out then kills the
+ * application (linux/fault.c), never the kernel.
+ */
+#include "arch/x86_64/cpu.h"
+#include "core/panic.h"
+#include "core/printk.h"
+#include "core/random.h"
+#include "lib/errno.h"
+#include "lib/printf.h"
+#include "lib/string.h"
+#include "mm/kmalloc.h"
+#include "mm/page.h"
+#include "mm/vm.h"
+
+#define MMAP_TOP_DEFAULT 0x00007f0000000000ul
+/*
+ * A page made inaccessible by PROT_NONE keeps its frame: the entry loses
+ * PTE_PRESENT and gets this software bit, so a later mprotect brings the
+ * same contents back and munmap still frees the frame.
+ */
+#define PTE_PROTNONE (1ul << 10)
+#define LEAF_VALID (PTE_PRESENT | PTE_PROTNONE)
+#define MMAP_MIN_ADDR 0x10000ul /* never map the first 64 KiB (NULL pointers) */
+
+/* ---- address space life cycle ---- */
+
+struct mm *mm_create(void)
+{
+    struct mm *mm = kzalloc(sizeof(*mm));
+    struct page *pg;
+    uint64_t *pml4;
+
+    if (mm == NULL)
+        return NULL;
+    pg = page_alloc(0, PA_ZERO);
+    if (pg == NULL) {
+        kfree(mm);
+        return NULL;
+    }
+    mm->pml4 = page_to_phys(pg);
+    pml4 = page_address(pg);
+    memcpy(&pml4[256], (uint64_t *)phys_to_virt(kernel_pml4) + 256, 256 * sizeof(uint64_t));
+    spin_init(&mm->lock);
+    list_init(&mm->vmas);
+    /* A little randomness in where mappings go (ASLR), page granular. */
+    mm->mmap_top = MMAP_TOP_DEFAULT - ((random_u64() & 0xffff) << PAGE_SHIFT);
+    mm->refs = 1;
+    return mm;
+}
+
+static uint64_t pte_flags(uint32_t prot)
+{
+    uint64_t f;
+
+    if ((prot & (PROT_READ | PROT_WRITE | PROT_EXEC)) == 0)
+        return 0;
+    f = PTE_PRESENT | PTE_USER;
+    if (prot & PROT_WRITE)
+        f |= PTE_WRITE;
+    if (!(prot & PROT_EXEC))
+        f |= PTE_NX & pte_nx;
+    return f;
+}
+
+/* Replace a 2 MiB leaf by a table of 512 4 KiB leaves. 0 or -ENOMEM. */
+static int split_huge(uint64_t *pde)
+{
+    struct page *pg = page_alloc(0, 0);
+    uint64_t *pt, base, flags;
+
+    if (pg == NULL)
+        return -ENOMEM;
+    pt = page_address(pg);
+    base = *pde & PTE_ADDR_MASK & ~(HUGE_PAGE_SIZE - 1);
+    flags = *pde & ~PTE_ADDR_MASK & ~PTE_HUGE & ~(1ul << 12);
+    for (int i = 0; i < 512; i++)
+        pt[i] = (base + i * PAGE_SIZE) | flags;
+    *pde = page_to_phys(pg) | PTE_PRESENT | PTE_WRITE | PTE_USER;
+    tlb_flush_all();
+    return 0;
+}
+
+/*
+ * Walk the present leaf entries of [start, end) in the lower half, skipping
+ * absent tables wholesale. For each 4 KiB or 2 MiB leaf fully inside the
+ * range, call fn. A 2 MiB leaf crossing an edge is split first (which can
+ * fail for lack of memory: -ENOMEM). Flushes the TLB for changed entries.
+ */
+typedef void (*leaf_fn)(struct mm *mm, uint64_t *pte, uintptr_t va, int level, uint64_t arg);
+
+static int walk_range(struct mm *mm, uintptr_t start, uintptr_t end, leaf_fn fn, uint64_t arg)
+{
+    uint64_t *pml4 = phys_to_virt(mm->pml4);
+    uintptr_t va = start;
+    uint64_t flushed = 0;
+
+    while (va < end) {
+        uint64_t *e4 = &pml4[(va >> 39) & 511];
+        if (!(*e4 & PTE_PRESENT)) {
+            va = ALIGN_DOWN(va, 1ul << 39) + (1ul << 39);
+            continue;
+        }
+        uint64_t *e3 = (uint64_t *)phys_to_virt(*e4 & PTE_ADDR_MASK) + ((va >> 30) & 511);
+        if (!(*e3 & PTE_PRESENT)) {
+            va = ALIGN_DOWN(va, 1ul << 30) + (1ul << 30);
+            continue;
+        }
+        uint64_t *e2 = (uint64_t *)phys_to_virt(*e3 & PTE_ADDR_MASK) + ((va >> 21) & 511);
+        if (!(*e2 & LEAF_VALID)) {
+            va = ALIGN_DOWN(va, HUGE_PAGE_SIZE) + HUGE_PAGE_SIZE;
+            continue;
+        }
+        if (*e2 & PTE_HUGE) {
+            if (IS_ALIGNED(va, HUGE_PAGE_SIZE) && end - va >= HUGE_PAGE_SIZE) {
+                fn(mm, e2, va, 2, arg);
+                flushed++;
+                va += HUGE_PAGE_SIZE;
+                continue;
+            }
+            /* Split the huge page into 4 KiB entries with the same flags. */
+            if (split_huge(e2) != 0)
+                return -ENOMEM;
+            continue;
+        }
+        uint64_t *pt = phys_to_virt(*e2 & PTE_ADDR_MASK);
+        uintptr_t table_end = MIN(end, ALIGN_DOWN(va, HUGE_PAGE_SIZE) + HUGE_PAGE_SIZE);
+        for (; va < table_end; va += PAGE_SIZE) {
+            uint64_t *e1 = &pt[(va >> 12) & 511];
+            if (*e1 & LEAF_VALID) {
+                fn(mm, e1, va, 1, arg);
+                flushed++;
+            }
+        }
+    }
+    (void)flushed;
+    return 0;
+}
+
+static void free_leaf(struct mm *mm, uint64_t *pte, uintptr_t va, int level, uint64_t arg)
+{
+    struct page *pg = phys_to_page(*pte & PTE_ADDR_MASK & ~(level == 2 ? HUGE_PAGE_SIZE - 1 : 0));
+    unsigned int npages = level == 2 ? 512 : 1;
+
+    (void)arg;
+    *pte = 0;
+    invlpg(va);
+    /* A huge page is an order-9 block whose pages are freed one by one (the
+     * buddy allocator merges them back), so it can also be split. */
+    for (unsigned int i = 0; i < npages; i++) {
+        if (pg != NULL && --pg[i].refcount == 0)
+            page_free(&pg[i], 0);
+    }
+    mm->rss_pages -= npages;
+}
+
+/* flags: the new permission bits, or 0 for PROT_NONE. */
+static void protect_leaf(struct mm *mm, uint64_t *pte, uintptr_t va, int level, uint64_t flags)
+{
+    (void)mm;
+    *pte = (*pte & (PTE_ADDR_MASK | PTE_ACCESSED | PTE_DIRTY)) |
+           (flags != 0 ? flags : PTE_PROTNONE) | (level == 2 ? PTE_HUGE : 0);
+    invlpg(va);
+}
+
+/* Free every page table of the lower half (mm teardown). */
+static void free_tables(phys_addr_t pml4_pa)
+{
+    uint64_t *pml4 = phys_to_virt(pml4_pa);
+
+    for (int i = 0; i < 256; i++) {
+        if (!(pml4[i] & PTE_PRESENT))
+            continue;
+        uint64_t *pdpt = phys_to_virt(pml4[i] & PTE_ADDR_MASK);
+        for (int j = 0; j < 512; j++) {
+            if (!(pdpt[j] & PTE_PRESENT) || (pdpt[j] & PTE_HUGE))
+                continue;
+            uint64_t *pd = phys_to_virt(pdpt[j] & PTE_ADDR_MASK);
+            for (int k = 0; k < 512; k++) {
+                if ((pd[k] & PTE_PRESENT) && !(pd[k] & PTE_HUGE)) /* a page table */
+                    page_free(phys_to_page(pd[k] & PTE_ADDR_MASK), 0);
+            }
+            page_free(phys_to_page(pdpt[j] & PTE_ADDR_MASK), 0);
+        }
+        page_free(phys_to_page(pml4[i] & PTE_ADDR_MASK), 0);
+    }
+}
+
+void mm_put(struct mm *mm)
+{
+    struct vma *v, *tmp;
+    uint64_t flags;
+    bool last;
+
+    flags = spin_lock_irqsave(&mm->lock);
+    last = --mm->refs == 0;
+    spin_unlock_irqrestore(&mm->lock, flags);
+    if (!last)
+        return;
+    /* Nobody else uses it; switch away from it before tearing it down. */
+    if ((read_cr3() & PTE_ADDR_MASK) == mm->pml4)
+        pt_activate(kernel_pml4);
+    flags = spin_lock_irqsave(&mm->lock);
+    walk_range(mm, 0, USER_TOP, free_leaf, 0);
+    list_for_each_entry_safe (v, tmp, &mm->vmas, link) {
+        list_del(&v->link);
+        kfree(v);
+    }
+    spin_unlock_irqrestore(&mm->lock, flags);
+    free_tables(mm->pml4);
+    page_free(phys_to_page(mm->pml4), 0);
+    kfree(mm);
+}
+
+/* ---- VMA list ---- */
+
+/* The first VMA that ends above addr, or NULL. */
+static struct vma *vma_find(struct mm *mm, uintptr_t addr)
+{
+    struct vma *v;
+
+    assert_held(&mm->lock);
+    if (mm->cache != NULL && mm->cache->start <= addr && addr < mm->cache->end)
+        return mm->cache;
+    list_for_each_entry (v, &mm->vmas, link) {
+        if (v->end > addr) {
+            if (v->start <= addr)
+                mm->cache = v;
+            return v;
+        }
+    }
+    return NULL;
+}
+
+static bool vma_compatible(const struct vma *a, const struct vma *b)
+{
+    return a->end == b->start && a->prot == b->prot && a->flags == b->flags && a->file == NULL &&
+           b->file == NULL;
+}
+
+/* Merge v with its neighbours where possible. */
+static void vma_merge(struct mm *mm, struct vma *v)
+{
+    if (v->link.prev != &mm->vmas) {
+        struct vma *prev = list_entry(v->link.prev, struct vma, link);
+        if (vma_compatible(prev, v)) {
+            prev->end = v->end;
+            list_del(&v->link);
+            if (mm->cache == v)
+                mm->cache = NULL;
+            kfree(v);
+            mm->nvmas--;
+            v = prev;
+        }
+    }
+    if (v->link.next != &mm->vmas) {
+        struct vma *next = list_entry(v->link.next, struct vma, link);
+        if (vma_compatible(v, next)) {
+            v->end = next->end;
+            list_del(&next->link);
+            if (mm->cache == next)
+                mm->cache = NULL;
+            kfree(next);
+            mm->nvmas--;
+        }
+    }
+}
+
+/* Split v at addr (inside it); v keeps the lower part. 0 or -ENOMEM. */
+static int vma_split(struct mm *mm, struct vma *v, uintptr_t addr)
+{
+    struct vma *hi = kmalloc(sizeof(*hi), 0);
+
+    if (hi == NULL)
+        return -ENOMEM;
+    *hi = *v;
+    hi->start = addr;
+    if (v->file != NULL)
+        hi->offset = v->offset + (addr - v->start);
+    v->end = addr;
+    list_add(&hi->link, &v->link);
+    mm->nvmas++;
+    return 0;
+}
+
+/* Make VMA boundaries fall on start and end (no VMA straddles them). */
+static int vma_isolate(struct mm *mm, uintptr_t start, uintptr_t end)
+{
+    struct vma *v = vma_find(mm, start);
+
+    if (v != NULL && v->start < start && v->end > start) {
+        if (vma_split(mm, v, start) != 0)
+            return -ENOMEM;
+    }
+    v = vma_find(mm, end);
+    if (v != NULL && v->start < end && v->end > end) {
+        if (vma_split(mm, v, end) != 0)
+            return -ENOMEM;
+    }
+    return 0;
+}
+
+/* Remove everything in [start, end): VMAs and pages. */
+static int unmap_locked(struct mm *mm, uintptr_t start, uintptr_t end)
+{
+    struct vma *v, *tmp;
+    int err;
+
+    assert_held(&mm->lock);
+    err = vma_isolate(mm, start, end);
+    if (err != 0)
+        return err;
+    err = walk_range(mm, start, end, free_leaf, 0);
+    if (err != 0)
+        return err;
+    list_for_each_entry_safe (v, tmp, &mm->vmas, link) {
+        if (v->start >= end)
+            break;
+        if (v->end <= start)
+            continue;
+        if (v->prot & PROT_WRITE && !(v->flags & VMA_SHARED))
+            mm->committed_pages -= (v->end - v->start) >> PAGE_SHIFT;
+        list_del(&v->link);
+        if (mm->cache == v)
+            mm->cache = NULL;
+        kfree(v);
+        mm->nvmas--;
+    }
+    return 0;
+}
+
+static bool range_free(struct mm *mm, uintptr_t start, uintptr_t end)
+{
+    struct vma *v = vma_find(mm, start);
+
+    return v == NULL || v->start >= end;
+}
+
+/* Highest gap of len bytes below mm->mmap_top, or 0. */
+static uintptr_t find_gap(struct mm *mm, size_t len)
+{
+    uintptr_t top = mm->mmap_top;
+    struct vma *v;
+
+    /* Walk VMAs from the highest down. */
+    for (struct list_head *p = mm->vmas.prev; p != &mm->vmas; p = p->prev) {
+        v = list_entry(p, struct vma, link);
+        if (v->start >= top)
+            continue;
+        if (v->end <= top && top - v->end >= len)
+            return top - len;
+        top = MIN(top, v->start);
+    }
+    return top >= len + MMAP_MIN_ADDR ? top - len : 0;
+}
+
+/* Refuse single requests larger than the machine (heuristic overcommit). */
+static bool commit_ok(size_t pages)
+{
+    struct page_stats st;
+
+    page_stats(&st);
+    return pages <= st.total_pages;
+}
+
+static int insert_vma(struct mm *mm, uintptr_t start, uintptr_t end, uint32_t prot, uint32_t flags,
+                      struct file *file, uint64_t offset)
+{
+    struct vma *v = kmalloc(sizeof(*v), 0);
+    struct vma *pos;
+
+    if (v == NULL)
+        return -ENOMEM;
+    *v = (struct vma){
+        .start = start, .end = end, .prot = prot, .flags = flags, .file = file, .offset = offset};
+    pos = vma_find(mm, start);
+    if (pos == NULL)
+        list_add_tail(&v->link, &mm->vmas);
+    else
+        list_add_tail(&v->link, &pos->link);
+    mm->nvmas++;
+    if ((prot & PROT_WRITE) && !(flags & VMA_SHARED))
+        mm->committed_pages += (end - start) >> PAGE_SHIFT;
+    vma_merge(mm, v);
+    return 0;
+}
+
+long vm_mmap(struct mm *mm, uintptr_t addr, size_t len, int prot, int flags, struct file *file,
+             uint64_t offset)
+{
+    uintptr_t start, end;
+    uint32_t vflags = 0;
+    uint64_t irq;
+    long ret;
+
+    if (len == 0 || len > USER_TOP)
+        return -EINVAL;
+    len = ALIGN_UP(len, PAGE_SIZE);
+    if ((flags & (MAP_FIXED | MAP_FIXED_NOREPLACE)) && !IS_ALIGNED(addr, PAGE_SIZE))
+        return -EINVAL;
+    if (prot & ~(PROT_READ | PROT_WRITE | PROT_EXEC))
+        return -EINVAL;
+    if ((flags & MAP_TYPE) == MAP_SHARED || (flags & MAP_TYPE) == MAP_SHARED_VALIDATE)
+        vflags |= VMA_SHARED;
+    else if ((flags & MAP_TYPE) != MAP_PRIVATE)
+        return -EINVAL;
+    if (flags & MAP_GROWSDOWN)
+        vflags |= VMA_GROWSDOWN;
+    if ((prot & PROT_WRITE) && !(vflags & VMA_SHARED) && !(flags & MAP_NORESERVE) &&
+        !commit_ok(len >> PAGE_SHIFT))
+        return -ENOMEM;
+
+    irq = spin_lock_irqsave(&mm->lock);
+    if (flags & (MAP_FIXED | MAP_FIXED_NOREPLACE)) {
+        start = addr;
+        if (start < MMAP_MIN_ADDR || start + len > USER_TOP || start + len < start) {
+            ret = start + len > USER_TOP ? -ENOMEM : -EPERM;
+            goto out;
+        }
+        if (!range_free(mm, start, start + len)) {
+            if (flags & MAP_FIXED_NOREPLACE) {
+                ret = -EEXIST;
+                goto out;
+            }
+            ret = unmap_locked(mm, start, start + len);
+            if (ret != 0)
+                goto out;
+        }
+    } else {
+        start = ALIGN_DOWN(addr, PAGE_SIZE);
+        if (start < MMAP_MIN_ADDR || start + len > USER_TOP || start + len < start ||
+            !range_free(mm, start, start + len))
+            start = find_gap(mm, len);
+        if (start == 0) {
+            ret = -ENOMEM;
+            goto out;
+        }
+    }
+    end = start + len;
+    ret = insert_vma(mm, start, end, prot, vflags, file, offset);
+    if (ret == 0)
+        ret = (long)start;
+out:
+    spin_unlock_irqrestore(&mm->lock, irq);
+    if (ret > 0 && (flags & MAP_POPULATE))
+        vm_populate(mm, start, len, prot & PROT_WRITE);
+    return ret;
+}
+
+int vm_munmap(struct mm *mm, uintptr_t addr, size_t len)
+{
+    uint64_t irq;
+    int err;
+
+    if (!IS_ALIGNED(addr, PAGE_SIZE) || len == 0 || addr >= USER_TOP ||
+        ALIGN_UP(len, PAGE_SIZE) > USER_TOP - addr)
+        return -EINVAL;
+    irq = spin_lock_irqsave(&mm->lock);
+    err = unmap_locked(mm, addr, addr + ALIGN_UP(len, PAGE_SIZE));
+    spin_unlock_irqrestore(&mm->lock, irq);
+    return err;
+}
+
+int vm_mprotect(struct mm *mm, uintptr_t addr, size_t len, int prot)
+{
+    uintptr_t end;
+    struct vma *v, *tmp;
+    uint64_t irq;
+    int err = 0;
+
+    if (!IS_ALIGNED(addr, PAGE_SIZE) || addr >= USER_TOP)
+        return -EINVAL;
+    if (prot & ~(PROT_READ | PROT_WRITE | PROT_EXEC | PROT_GROWSDOWN | PROT_GROWSUP))
+        return -EINVAL;
+    prot &= PROT_READ | PROT_WRITE | PROT_EXEC;
+    len = ALIGN_UP(len, PAGE_SIZE);
+    if (len > USER_TOP - addr)
+        return -ENOMEM;
+    if (len == 0)
+        return 0;
+    end = addr + len;
+    if ((prot & PROT_WRITE) && !commit_ok(len >> PAGE_SHIFT))
+        return -ENOMEM;
+
+    irq = spin_lock_irqsave(&mm->lock);
+    /* Every page of the range must be mapped, as on Linux. */
+    uintptr_t cursor = addr;
+    list_for_each_entry (v, &mm->vmas, link) {
+        if (v->end <= cursor)
+            continue;
+        if (v->start > cursor || cursor >= end)
+            break;
+        cursor = v->end;
+    }
+    if (cursor < end) {
+        err = -ENOMEM;
+        goto out;
+    }
+    err = vma_isolate(mm, addr, end);
+    if (err != 0)
+        goto out;
+    list_for_each_entry_safe (v, tmp, &mm->vmas, link) {
+        if (v->start >= end)
+            break;
+        if (v->end <= addr)
+            continue;
+        bool was_committed = (v->prot & PROT_WRITE) && !(v->flags & VMA_SHARED);
+        bool now_committed = (prot & PROT_WRITE) && !(v->flags & VMA_SHARED);
+        if (was_committed != now_committed) {
+            uint64_t pages = (v->end - v->start) >> PAGE_SHIFT;
+            mm->committed_pages += now_committed ? pages : -pages;
+        }
+        v->prot = prot;
+    }
+    err = walk_range(mm, addr, end, protect_leaf, pte_flags(prot));
+    /* Merge the pieces back with neighbours of equal properties. */
+    list_for_each_entry_safe (v, tmp, &mm->vmas, link) {
+        if (v->start >= end)
+            break;
+        if (v->end >= addr) {
+            vma_merge(mm, v);
+            break;
+        }
+    }
+out:
+    spin_unlock_irqrestore(&mm->lock, irq);
+    return err;
+}
+
+int vm_madvise(struct mm *mm, uintptr_t addr, size_t len, int advice)
+{
+    uint64_t irq;
+    int err = 0;
+
+    if (!IS_ALIGNED(addr, PAGE_SIZE) || addr >= USER_TOP)
+        return -EINVAL;
+    len = ALIGN_UP(len, PAGE_SIZE);
+    if (len > USER_TOP - addr)
+        return -EINVAL;
+    switch (advice) {
+    case MADV_NORMAL:
+    case MADV_RANDOM:
+    case MADV_SEQUENTIAL:
+    case MADV_WILLNEED:
+    case MADV_DONTFORK:
+    case MADV_DOFORK:
+    case MADV_MERGEABLE:
+    case MADV_UNMERGEABLE:
+    case MADV_HUGEPAGE:
+    case MADV_NOHUGEPAGE:
+    case MADV_DONTDUMP:
+    case MADV_DODUMP:
+    case MADV_WIPEONFORK:
+    case MADV_KEEPONFORK:
+    case MADV_COLD:
+    case MADV_PAGEOUT:
+        return 0; /* hints: nothing to do for a single address space in RAM */
+    case MADV_DONTNEED:
+    case MADV_FREE:
+    case MADV_REMOVE:
+        break;
+    case MADV_POPULATE_READ:
+    case MADV_POPULATE_WRITE:
+        return vm_populate(mm, addr, len, advice == MADV_POPULATE_WRITE);
+    default:
+        return -EINVAL;
+    }
+    /* Discard: private anonymous pages read back as zeros afterwards. */
+    irq = spin_lock_irqsave(&mm->lock);
+    struct vma *v = vma_find(mm, addr);
+    if (v == NULL || v->start >= addr + len) {
+        err = -ENOMEM;
+    } else {
+        err = walk_range(mm, addr, addr + len, free_leaf, 0);
+    }
+    spin_unlock_irqrestore(&mm->lock, irq);
+    return err;
+}
+
+/* Move the present pages of [old, old+len) to new (both page aligned). */
+static void move_pages(struct mm *mm, uintptr_t old, uintptr_t new_addr, size_t len)
+{
+    for (size_t off = 0; off < len; off += PAGE_SIZE) {
+        int level;
+        uint64_t *e = pt_lookup(mm->pml4, old + off, &level);
+        if (e == NULL)
+            continue;
+        if (level != 1) {
+            /* Split huge pages so every page moves on its own. */
+            uint64_t *pd;
+            pt_lookup(mm->pml4, old + off, &level);
+            pd = e;
+            if (split_huge(pd) != 0)
+                continue; /* out of memory: the page is lost; contents read as zero */
+            e = pt_lookup(mm->pml4, old + off, &level);
+        }
+        uint64_t entry = *e;
+        *e = 0;
+        invlpg(old + off);
+        if (pt_map(mm->pml4, new_addr + off, entry & PTE_ADDR_MASK, PAGE_SIZE,
+                   (entry & ~PTE_ADDR_MASK & ~PTE_PRESENT) | PT_MAP_NO_HUGE) != 0) {
+            page_free(phys_to_page(entry & PTE_ADDR_MASK), 0);
+            mm->rss_pages--;
+        }
+    }
+}
+
+long vm_mremap(struct mm *mm, uintptr_t old, size_t old_len, size_t new_len, int flags,
+               uintptr_t new_addr)
+{
+    struct vma *v;
+    uint64_t irq;
+    long ret;
+
+    if (!IS_ALIGNED(old, PAGE_SIZE) || (flags & ~(MREMAP_MAYMOVE | MREMAP_FIXED)) ||
+        ((flags & MREMAP_FIXED) && !(flags & MREMAP_MAYMOVE)) || new_len == 0)
+        return -EINVAL;
+    old_len = ALIGN_UP(old_len, PAGE_SIZE);
+    new_len = ALIGN_UP(new_len, PAGE_SIZE);
+    if (old >= USER_TOP || old_len > USER_TOP - old || new_len > USER_TOP)
+        return -EINVAL;
+
+    irq = spin_lock_irqsave(&mm->lock);
+    v = vma_find(mm, old);
+    if (v == NULL || v->start > old || v->end < old + old_len || old_len == 0) {
+        ret = -EFAULT;
+        goto out;
+    }
+    if (!(flags & MREMAP_FIXED)) {
+        if (new_len <= old_len) {
+            if (new_len < old_len)
+                ret = unmap_locked(mm, old + new_len, old + old_len);
+            else
+                ret = 0;
+            ret = ret == 0 ? (long)old : ret;
+            goto out;
+        }
+        /* Grow in place when the pages after are free. */
+        if (v->end == old + old_len && old + new_len <= USER_TOP &&
+            range_free(mm, old + old_len, old + new_len)) {
+            if ((v->prot & PROT_WRITE) && !(v->flags & VMA_SHARED))
+                mm->committed_pages += (new_len - old_len) >> PAGE_SHIFT;
+            v->end = old + new_len;
+            vma_merge(mm, v);
+            ret = (long)old;
+            goto out;
+        }
+        if (!(flags & MREMAP_MAYMOVE)) {
+            ret = -ENOMEM;
+            goto out;
+        }
+        new_addr = find_gap(mm, new_len);
+        if (new_addr == 0) {
+            ret = -ENOMEM;
+            goto out;
+        }
+    } else {
+        if (!IS_ALIGNED(new_addr, PAGE_SIZE) || new_addr < MMAP_MIN_ADDR ||
+            new_addr + new_len > USER_TOP ||
+            (new_addr < old + old_len && old < new_addr + new_len)) {
+            ret = -EINVAL;
+            goto out;
+        }
+        ret = unmap_locked(mm, new_addr, new_addr + new_len);
+        if (ret != 0)
+            goto out;
+        v = vma_find(mm, old);
+    }
+    {
+        uint32_t prot = v->prot, vflags = v->flags;
+        struct file *file = v->file;
+        uint64_t offset = v->offset + (old - v->start);
+
+        ret = insert_vma(mm, new_addr, new_addr + new_len, prot, vflags, file, offset);
+        if (ret != 0)
+            goto out;
+        move_pages(mm, old, new_addr, MIN(old_len, new_len));
+        ret = unmap_locked(mm, old, old + old_len);
+        ret = ret == 0 ? (long)new_addr : ret;
+    }
+out:
+    spin_unlock_irqrestore(&mm->lock, irq);
+    return ret;
+}
+
+uintptr_t vm_brk(struct mm *mm, uintptr_t brk)
+{
+    uintptr_t old_end, new_end;
+    uint64_t irq;
+
+    irq = spin_lock_irqsave(&mm->lock);
+    if (brk < mm->brk_start || brk >= USER_TOP)
+        goto out;
+    old_end = ALIGN_UP(mm->brk, PAGE_SIZE);
+    new_end = ALIGN_UP(brk, PAGE_SIZE);
+    if (new_end > old_end) {
+        if (!range_free(mm, old_end, new_end) || !commit_ok((new_end - old_end) >> PAGE_SHIFT))
+            goto out;
+        if (insert_vma(mm, old_end, new_end, PROT_READ | PROT_WRITE, VMA_HEAP, NULL, 0) != 0)
+            goto out;
+    } else if (new_end < old_end) {
+        if (unmap_locked(mm, new_end, old_end) != 0)
+            goto out;
+    }
+    mm->brk = brk;
+out:
+    brk = mm->brk;
+    spin_unlock_irqrestore(&mm->lock, irq);
+    return brk;
+}
+
+int vm_mincore(struct mm *mm, uintptr_t addr, size_t len, uint8_t *vec)
+{
+    uint64_t irq;
+    int err = 0;
+
+    if (!IS_ALIGNED(addr, PAGE_SIZE) || addr >= USER_TOP)
+        return -EINVAL;
+    len = ALIGN_UP(len, PAGE_SIZE);
+    if (len > USER_TOP - addr)
+        return -ENOMEM;
+    irq = spin_lock_irqsave(&mm->lock);
+    for (size_t i = 0; i < len / PAGE_SIZE; i++) {
+        uintptr_t va = addr + i * PAGE_SIZE;
+        struct vma *v = vma_find(mm, va);
+        int level;
+        if (v == NULL || v->start > va) {
+            err = -ENOMEM;
+            break;
+        }
+        uint64_t *e = pt_lookup(mm->pml4, va, &level);
+        vec[i] = e != NULL ? 1 : 0;
+    }
+    spin_unlock_irqrestore(&mm->lock, irq);
+    return err;
+}
+
+int vm_fault(struct mm *mm, uintptr_t addr, uint64_t error)
+{
+    uintptr_t page = ALIGN_DOWN(addr, PAGE_SIZE);
+    struct vma *v;
+    struct page *pg;
+    uint64_t irq, flags;
+    int level, ret = VM_FAULT_OK;
+    uint64_t *e;
+
+    if (addr >= USER_TOP)
+        return VM_FAULT_MAPERR;
+    irq = spin_lock_irqsave(&mm->lock);
+    v = vma_find(mm, addr);
+    if (v == NULL || v->start > addr) {
+        ret = VM_FAULT_MAPERR;
+        goto out;
+    }
+    if ((v->prot & (PROT_READ | PROT_WRITE | PROT_EXEC)) == 0 ||
+        ((error & FAULT_WRITE) && !(v->prot & PROT_WRITE)) ||
+        ((error & FAULT_EXEC) && !(v->prot & PROT_EXEC))) {
+        ret = VM_FAULT_ACCERR;
+        goto out;
+    }
+    flags = pte_flags(v->prot);
+    e = pt_lookup(mm->pml4, page, &level);
+    if (e != NULL) {
+        /* Another CPU mapped it meanwhile, or a stale TLB entry: retry. */
+        if ((*e & flags) == flags)
+            goto out;
+        ret = VM_FAULT_ACCERR;
+        goto out;
+    }
+    pg = page_alloc(0, PA_ZERO);
+    if (pg == NULL) {
+        ret = VM_FAULT_OOM;
+        goto out;
+    }
+    if (pt_map(mm->pml4, page, page_to_phys(pg), PAGE_SIZE, flags | PT_MAP_NO_HUGE) != 0) {
+        page_free(pg, 0);
+        ret = VM_FAULT_OOM;
+        goto out;
+    }
+    mm->rss_pages++;
+out:
+    spin_unlock_irqrestore(&mm->lock, irq);
+    return ret;
+}
+
+int vm_populate(struct mm *mm, uintptr_t addr, size_t len, bool write)
+{
+    uintptr_t end = ALIGN_UP(addr + len, PAGE_SIZE);
+
+    for (uintptr_t va = ALIGN_DOWN(addr, PAGE_SIZE); va < end; va += PAGE_SIZE) {
+        int r = vm_fault(mm, va, FAULT_USER | (write ? FAULT_WRITE : 0));
+        if (r == VM_FAULT_OOM)
+            return -ENOMEM;
+        if (r != VM_FAULT_OK)
+            return -EFAULT;
+    }
+    return 0;
+}
+
+size_t vm_format_maps(struct mm *mm, char *buf, size_t size)
+{
+    struct vma *v;
+    size_t n = 0;
+    uint64_t irq = spin_lock_irqsave(&mm->lock);
+
+    list_for_each_entry (v, &mm->vmas, link) {
+        const char *name = "";
+        if (v->flags & VMA_HEAP)
+            name = "[heap]";
+        else if (v->flags & VMA_STACK)
+            name = "[stack]";
+        n += scnprintf(buf + n, size - n, "%08lx-%08lx %c%c%c%c %08lx 00:00 0%*s%s\n", v->start,
+                       v->end, (v->prot & PROT_READ) ? 'r' : '-',
+                       (v->prot & PROT_WRITE) ? 'w' : '-', (v->prot & PROT_EXEC) ? 'x' : '-',
+                       (v->flags & VMA_SHARED) ? 's' : 'p', v->offset, name[0] ? 20 : 0, "", name);
+    }
+    spin_unlock_irqrestore(&mm->lock, irq);
+    return n;
+}
+
+uint64_t vm_rss_pages(struct mm *mm)
+{
+    return READ_ONCE(mm->rss_pages);
+}
+
+uint64_t vm_total_pages(struct mm *mm)
+{
+    struct vma *v;
+    uint64_t pages = 0;
+    uint64_t irq = spin_lock_irqsave(&mm->lock);
+
+    list_for_each_entry (v, &mm->vmas, link)
+        pages += (v->end - v->start) >> PAGE_SHIFT;
+    spin_unlock_irqrestore(&mm->lock, irq);
+    return pages;
+}
