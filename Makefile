@@ -174,6 +174,7 @@ lint: deps-test
 	@clang-format --dry-run --Werror $(C_FILES)
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "gofmt: files above need formatting (make fmt)"; exit 1; }
 	@$(GO) vet ./...
+	@cd tests/guest && $(GO) vet ./...
 
 # ---- setup ----
 

@@ -137,6 +137,7 @@ void kmain(int proto, phys_addr_t info, uint64_t entry_tsc)
 
     sched_init();
     timers_init_cpu();
+    smp_init_handlers();
     boot_cpu.online = true;
     irq_enable();
     smp_boot();

@@ -486,9 +486,10 @@ static int tmpfs_getdents(struct inode *dir, uint64_t *cookie, filldir_t fill, v
                             : S_ISBLK(e->inode->mode)  ? DT_BLK
                             : S_ISFIFO(e->inode->mode) ? DT_FIFO
                                                        : DT_SOCK;
-        if (!fill(ctx, e->name, e->len, e->inode->ino, type, e->seq + 3))
+        /* Cookie c resumes after the entry whose seq is c - 2. */
+        if (!fill(ctx, e->name, e->len, e->inode->ino, type, e->seq + 2))
             break;
-        *cookie = e->seq + 3;
+        *cookie = e->seq + 2;
     }
     mutex_unlock(&dir->lock);
     return 0;

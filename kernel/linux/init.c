@@ -98,6 +98,10 @@ void start_application(void)
     init_process = p;
 
     mount_dev();
+    /* A /tmp, as every Linux system has (Go's os.TempDir defaults to it). */
+    struct inode *tmp;
+    if (root->root->iops->mkdir(root->root, "tmp", 3, 01777, &tmp) == 0)
+        inode_put(tmp);
     tty_init();
     for (int fd = 0; fd < 3; fd++) {
         struct file *con = tty_open_console();

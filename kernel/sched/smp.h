@@ -11,5 +11,8 @@ void smp_send_resched(unsigned int cpu);
 /* Stop every other CPU (panic): they halt with IRQs off. */
 void smp_stop_others(void);
 
+/* Install the IPI handlers (boot CPU). */
+void smp_init_handlers(void);
+
 /* Bring up the application processors listed in the MADT. */
 void smp_boot(void);

@@ -12,6 +12,8 @@
 #include "mm/kmalloc.h"
 #include "mm/vmap.h"
 #include "sched/sched.h"
+#include "core/printk.h"
+#include "linux/task.h"
 #include "sched/spinlock.h"
 
 static spinlock_t threads_lock = SPINLOCK_INIT;
@@ -88,6 +90,30 @@ void thread_reap(struct thread *t)
         fpu_free(t);
     kstack_free(t->kstack);
     kfree(t);
+}
+
+void thread_dump(void)
+{
+    static const char *const states[] = {"runnable", "blocked", "dead"};
+    struct thread *t;
+    uint64_t flags;
+
+    /* Called from NMI context too: never wait for the lock. */
+    if (!spin_trylock_irqsave(&threads_lock, &flags)) {
+        printk(LOG_EMERG, "thread dump: thread list busy\n");
+        return;
+    }
+    printk(LOG_EMERG, "thread dump (%u threads):\n", nthreads);
+    list_for_each_entry (t, &all_threads, all_link) {
+        printk(LOG_EMERG, "  tid %-5d %-16s %-9s cpu %d run %lu ms%s", t->tid, t->name,
+               states[t->state <= THREAD_DEAD ? t->state : 0], t->cpu, t->runtime_ns / 1000000,
+               t->sigpending ? " sigpending" : "");
+        if (t->task != NULL)
+            printk(LOG_EMERG, " syscall %ld (%#lx, %#lx, %#lx) rip %#lx", t->task->syscall_nr,
+                   t->utf->rdi, t->utf->rsi, t->utf->rdx, t->utf->rip);
+        printk(LOG_EMERG, "\n");
+    }
+    spin_unlock_irqrestore(&threads_lock, flags);
 }
 
 unsigned int thread_count(void)

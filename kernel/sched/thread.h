@@ -78,6 +78,9 @@ void thread_start(struct thread *t, int cpu);
 /* End the calling thread. */
 void thread_exit(void) __noreturn;
 
+/* Print every thread and what it is doing (NMI, debugging). */
+void thread_dump(void);
+
 /* Number of threads alive (not DEAD), for tests and /proc. */
 unsigned int thread_count(void);
 

@@ -10,6 +10,7 @@
 #include "arch/x86_64/percpu.h"
 #include "arch/x86_64/trap.h"
 #include "core/panic.h"
+#include "core/printk.h"
 #include "core/time.h"
 #include "sched/sched.h"
 #include "sched/spinlock.h"
@@ -143,6 +144,30 @@ static void timer_interrupt(struct trapframe *tf, void *arg)
     b->armed = UINT64_MAX;
     rearm_locked(b);
     spin_release(&b->lock);
+}
+
+void timers_dump(void)
+{
+    uint64_t now = ktime_ns();
+
+    for (unsigned int c = 0; c < ncpus; c++) {
+        struct timer_base *b = &bases[c];
+        struct timer *t;
+        uint64_t flags;
+        int n = 0;
+
+        if (!spin_trylock_irqsave(&b->lock, &flags)) {
+            printk(LOG_EMERG, "timers cpu %u: busy\n", c);
+            continue;
+        }
+        printk(LOG_EMERG, "timers cpu %u: now %lu armed %lu\n", c, now, b->armed);
+        list_for_each_entry (t, &b->pending, link) {
+            if (n++ < 8)
+                printk(LOG_EMERG, "  timer %p deadline %lu (%+ld ms) fn %p\n", (void *)t,
+                       t->deadline, ((int64_t)t->deadline - (int64_t)now) / 1000000, (void *)t->fn);
+        }
+        spin_unlock_irqrestore(&b->lock, flags);
+    }
 }
 
 void timers_init_cpu(void)

@@ -40,6 +40,9 @@ bool timer_cancel(struct timer *t);
  */
 void timer_del(struct timer *t);
 
+/* Print every CPU's pending timers (NMI debugging). */
+void timers_dump(void);
+
 /* Set up the timer interrupt on this CPU. */
 void timers_init_cpu(void);
 

@@ -135,7 +135,10 @@ static void kernel_exception(struct trapframe *tf)
             for (;;)
                 halt();
         }
-        pr_warn("NMI received on CPU %u (ignored)\n", cpu_id());
+        /* An NMI from outside (QEMU monitor "nmi"): show what every thread does. */
+        pr_warn("NMI received on CPU %u\n", cpu_id());
+        thread_dump();
+        timers_dump();
         return;
     case VEC_PF: {
         uintptr_t addr = read_cr2();

@@ -1,0 +1,3 @@
+module eggos/guest
+
+go 1.19

@@ -1,0 +1,76 @@
+package main
+
+import (
+	"runtime"
+	"runtime/debug"
+	"sync/atomic"
+	"time"
+)
+
+func init() {
+	register("gc", testGC)
+}
+
+var sink []byte
+
+// Allocate 4 GiB in total with a small live set: the heap must stay bounded,
+// the collector must run, finalizers must run.
+func testGC(c *t) {
+	const total = 4 << 30
+	const chunk = 64 << 10
+	live := make([][]byte, 256) // 16 MiB live at most
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	gcBefore := ms.NumGC
+	maxHeap := uint64(0)
+	for done, i := 0, 0; done < total; done, i = done+chunk, i+1 {
+		b := make([]byte, chunk)
+		b[0], b[chunk-1] = byte(i), byte(i>>8)
+		live[i%len(live)] = b
+		if i%4096 == 0 {
+			runtime.ReadMemStats(&ms)
+			if ms.HeapAlloc > maxHeap {
+				maxHeap = ms.HeapAlloc
+			}
+		}
+	}
+	for i, b := range live {
+		if b == nil || len(b) != chunk {
+			c.Errorf("live slot %d lost", i)
+		}
+	}
+	runtime.ReadMemStats(&ms)
+	c.Logf("allocated %d MiB, peak heap %d MiB, %d collections, sys %d MiB",
+		ms.TotalAlloc>>20, maxHeap>>20, ms.NumGC-gcBefore, ms.Sys>>20)
+	if ms.TotalAlloc < total {
+		c.Errorf("TotalAlloc %d < %d", ms.TotalAlloc, uint64(total))
+	}
+	if ms.NumGC-gcBefore < 10 {
+		c.Errorf("only %d collections for 4 GiB of garbage", ms.NumGC-gcBefore)
+	}
+	if maxHeap > 128<<20 {
+		c.Errorf("heap grew to %d MiB with a 16 MiB live set", maxHeap>>20)
+	}
+	if ms.Sys > 200<<20 {
+		c.Errorf("runtime took %d MiB from the kernel", ms.Sys>>20)
+	}
+
+	// Finalizers run after an explicit collection.
+	var finalized int32
+	for i := 0; i < 100; i++ {
+		obj := new([128]byte)
+		runtime.SetFinalizer(obj, func(*[128]byte) { atomic.AddInt32(&finalized, 1) })
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for atomic.LoadInt32(&finalized) < 100 && time.Now().Before(deadline) {
+		runtime.GC()
+		time.Sleep(10 * time.Millisecond)
+	}
+	if n := atomic.LoadInt32(&finalized); n < 100 {
+		c.Errorf("%d of 100 finalizers ran", n)
+	}
+	// Returning memory to the OS works (MADV_DONTNEED) and the heap stays usable.
+	debug.FreeOSMemory()
+	sink = make([]byte, 8<<20)
+	sink[len(sink)-1] = 1
+}

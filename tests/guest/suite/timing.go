@@ -1,0 +1,134 @@
+package main
+
+import (
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+func init() {
+	register("timers", testTimers)
+	register("preempt", testPreempt)
+}
+
+func testTimers(c *t) {
+	// 10,000 concurrent time.After all fire, none early.
+	const n = 10000
+	var wg sync.WaitGroup
+	var early, fired int64
+	start := time.Now()
+	for i := 0; i < n; i++ {
+		wg.Add(1)
+		d := time.Duration(1+i%50) * time.Millisecond
+		go func(d time.Duration) {
+			defer wg.Done()
+			t0 := time.Now()
+			<-time.After(d)
+			if time.Since(t0) < d {
+				atomic.AddInt64(&early, 1)
+			}
+			atomic.AddInt64(&fired, 1)
+		}(d)
+	}
+	wg.Wait()
+	if fired != n || early != 0 {
+		c.Errorf("time.After: %d fired, %d early", fired, early)
+	}
+	c.Logf("10000 timers in %v", time.Since(start))
+
+	// time.Sleep(10ms) never returns early.
+	for i := 0; i < 20; i++ {
+		t0 := time.Now()
+		time.Sleep(10 * time.Millisecond)
+		if d := time.Since(t0); d < 10*time.Millisecond {
+			c.Errorf("Sleep(10ms) returned after %v", d)
+		}
+	}
+
+	// The monotonic clock never goes back, on any thread.
+	var back int64
+	var mwg sync.WaitGroup
+	for g := 0; g < runtime.GOMAXPROCS(0)*2; g++ {
+		mwg.Add(1)
+		go func() {
+			defer mwg.Done()
+			prev := time.Now()
+			for i := 0; i < 50000; i++ {
+				now := time.Now()
+				if now.Before(prev) {
+					atomic.AddInt64(&back, 1)
+				}
+				prev = now
+				if i%1000 == 0 {
+					runtime.Gosched()
+				}
+			}
+		}()
+	}
+	mwg.Wait()
+	if back != 0 {
+		c.Errorf("monotonic clock went back %d times", back)
+	}
+
+	// Wall clock is plausible (the RTC was read at boot): after 2020.
+	if time.Now().Year() < 2020 {
+		c.Errorf("wall clock says %v", time.Now())
+	}
+}
+
+//go:noinline
+func spin(stop *int32) int {
+	n := 0
+	for atomic.LoadInt32(stop) == 0 {
+		n++
+	}
+	return n
+}
+
+var spinSink int
+
+// A goroutine spinning without function calls must not stop a GC or other
+// goroutines: the runtime preempts it with a signal (SIGURG via tgkill).
+func testPreempt(c *t) {
+	old := runtime.GOMAXPROCS(1)
+	defer runtime.GOMAXPROCS(old)
+	var stop int32
+	go func() {
+		// A loop with no calls at all: only asynchronous preemption stops it.
+		var x uint64
+		for atomic.LoadInt32(&stop) == 0 {
+			x = x*6364136223846793005 + 1442695040888963407
+		}
+		spinSink = int(x)
+	}()
+	time.Sleep(10 * time.Millisecond) // let it start
+	done := make(chan time.Duration, 1)
+	go func() {
+		t0 := time.Now()
+		runtime.GC()
+		done <- time.Since(t0)
+	}()
+	select {
+	case d := <-done:
+		c.Logf("GC finished in %v beside a spinning goroutine", d)
+	case <-time.After(30 * time.Second):
+		c.Errorf("GC did not finish while a goroutine spun: no async preemption")
+	}
+	ticks := 0
+	deadline := time.After(2 * time.Second)
+loop:
+	for {
+		select {
+		case <-deadline:
+			break loop
+		default:
+			ticks++
+			time.Sleep(time.Millisecond)
+		}
+	}
+	if ticks < 20 {
+		c.Errorf("main goroutine ran only %d times in 2s beside a spinner", ticks)
+	}
+	atomic.StoreInt32(&stop, 1)
+}
