@@ -1,6 +1,7 @@
 package tests
 
 import (
+	"fmt"
 	"regexp"
 	"strconv"
 	"testing"
@@ -124,5 +125,18 @@ func TestReadyLine(t *testing.T) {
 	}
 	if _, err := strconv.Atoi(m[1]); err != nil {
 		t.Errorf("ready time %q: %v", m[1], err)
+	}
+}
+
+// Every CPU QEMU gives is started, and the self-tests pass with several.
+func TestSMPBoot(t *testing.T) {
+	for _, n := range []int{2, 4} {
+		n := n
+		t.Run(fmt.Sprint(n), func(t *testing.T) {
+			t.Parallel()
+			res := boot(t, qemu.Config{CPUs: n, Append: "console=ttyS0 loglevel=6 selftest"})
+			wantStatus(t, res, 0)
+			wantConsole(t, res, fmt.Sprintf("%d CPUs", n), "selftest: 9 run, 0 failed")
+		})
 	}
 }

@@ -7,6 +7,10 @@
  * (vm_mmap, vm_munmap, ...); and vm_fault, which maps a zeroed page on the
  * first touch of anonymous memory.
  *
+ * Pages taken out of the page table are not freed at once: they wait on
+ * mm->gather until every CPU has flushed its TLB (flush_and_free), so no
+ * CPU can reach a page through a stale translation after it is reused.
+ *
  * Memory accounting follows Linux's heuristic overcommit: a single
  * request for more writable private memory than the machine has is
  * refused with -ENOMEM (Go then reports "out of memory" itself); otherwise
@@ -23,6 +27,7 @@
 #include "mm/kmalloc.h"
 #include "mm/page.h"
 #include "mm/vm.h"
+#include "sched/smp.h"
 
 #define MMAP_TOP_DEFAULT 0x00007f0000000000ul
 /*
@@ -54,6 +59,7 @@ struct mm *mm_create(void)
     memcpy(&pml4[256], (uint64_t *)phys_to_virt(kernel_pml4) + 256, 256 * sizeof(uint64_t));
     spin_init(&mm->lock);
     list_init(&mm->vmas);
+    list_init(&mm->gather);
     /* A little randomness in where mappings go (ASLR), page granular. */
     mm->mmap_top = MMAP_TOP_DEFAULT - ((random_u64() & 0xffff) << PAGE_SHIFT);
     mm->refs = 1;
@@ -89,6 +95,7 @@ static int split_huge(uint64_t *pde)
         pt[i] = (base + i * PAGE_SIZE) | flags;
     *pde = page_to_phys(pg) | PTE_PRESENT | PTE_WRITE | PTE_USER;
     tlb_flush_all();
+    tlb_shootdown();
     return 0;
 }
 
@@ -160,9 +167,22 @@ static void free_leaf(struct mm *mm, uint64_t *pte, uintptr_t va, int level, uin
      * buddy allocator merges them back), so it can also be split. */
     for (unsigned int i = 0; i < npages; i++) {
         if (pg != NULL && --pg[i].refcount == 0)
-            page_free(&pg[i], 0);
+            list_add(&pg[i].link, &mm->gather);
     }
     mm->rss_pages -= npages;
+}
+
+/* After page-table changes: flush every CPU's TLB, then free what was unmapped. */
+static void flush_and_free(struct mm *mm)
+{
+    struct list_head *pos, *tmp;
+
+    assert_held(&mm->lock);
+    tlb_shootdown();
+    list_for_each_safe (pos, tmp, &mm->gather) {
+        list_del(pos);
+        page_free(list_entry(pos, struct page, link), 0);
+    }
 }
 
 /* flags: the new permission bits, or 0 for PROT_NONE. */
@@ -213,6 +233,7 @@ void mm_put(struct mm *mm)
         pt_activate(kernel_pml4);
     flags = spin_lock_irqsave(&mm->lock);
     walk_range(mm, 0, USER_TOP, free_leaf, 0);
+    flush_and_free(mm);
     list_for_each_entry_safe (v, tmp, &mm->vmas, link) {
         list_del(&v->link);
         kfree(v);
@@ -322,6 +343,7 @@ static int unmap_locked(struct mm *mm, uintptr_t start, uintptr_t end)
     if (err != 0)
         return err;
     err = walk_range(mm, start, end, free_leaf, 0);
+    flush_and_free(mm);
     if (err != 0)
         return err;
     list_for_each_entry_safe (v, tmp, &mm->vmas, link) {
@@ -524,6 +546,7 @@ int vm_mprotect(struct mm *mm, uintptr_t addr, size_t len, int prot)
         v->prot = prot;
     }
     err = walk_range(mm, addr, end, protect_leaf, pte_flags(prot));
+    flush_and_free(mm);
     /* Merge the pieces back with neighbours of equal properties. */
     list_for_each_entry_safe (v, tmp, &mm->vmas, link) {
         if (v->start >= end)
@@ -583,36 +606,41 @@ int vm_madvise(struct mm *mm, uintptr_t addr, size_t len, int advice)
         err = -ENOMEM;
     } else {
         err = walk_range(mm, addr, addr + len, free_leaf, 0);
+        flush_and_free(mm);
     }
     spin_unlock_irqrestore(&mm->lock, irq);
     return err;
 }
 
-/* Move the present pages of [old, old+len) to new (both page aligned). */
+/* Move the mapped pages of [old, old+len) to new (both page aligned). */
 static void move_pages(struct mm *mm, uintptr_t old, uintptr_t new_addr, size_t len)
 {
     for (size_t off = 0; off < len; off += PAGE_SIZE) {
         int level;
         uint64_t *e = pt_lookup(mm->pml4, old + off, &level);
-        if (e == NULL)
-            continue;
-        if (level != 1) {
-            /* Split huge pages so every page moves on its own. */
-            uint64_t *pd;
-            pt_lookup(mm->pml4, old + off, &level);
-            pd = e;
-            if (split_huge(pd) != 0)
-                continue; /* out of memory: the page is lost; contents read as zero */
+
+        if (e != NULL && level != 1) {
+            /* A huge page: split it so every page moves on its own. */
+            if (split_huge(e) != 0)
+                continue; /* out of memory: left behind, freed by the unmap */
             e = pt_lookup(mm->pml4, old + off, &level);
         }
+        if (e == NULL)
+            continue; /* PROT_NONE pages are not moved: the unmap frees them */
         uint64_t entry = *e;
         *e = 0;
         invlpg(old + off);
         if (pt_map(mm->pml4, new_addr + off, entry & PTE_ADDR_MASK, PAGE_SIZE,
                    (entry & ~PTE_ADDR_MASK & ~PTE_PRESENT) | PT_MAP_NO_HUGE) != 0) {
-            page_free(phys_to_page(entry & PTE_ADDR_MASK), 0);
+            /* No page table for it: the page is dropped (reads back as zero). */
+            list_add(&phys_to_page(entry & PTE_ADDR_MASK)->link, &mm->gather);
             mm->rss_pages--;
+            continue;
         }
+        /* Keep the entry exactly as it was (a PROT_NONE page stays not present). */
+        uint64_t *ne = pt_lookup(mm->pml4, new_addr + off, &level);
+        if (ne != NULL)
+            *ne = entry;
     }
 }
 
@@ -686,6 +714,7 @@ long vm_mremap(struct mm *mm, uintptr_t old, size_t old_len, size_t new_len, int
         if (ret != 0)
             goto out;
         move_pages(mm, old, new_addr, MIN(old_len, new_len));
+        flush_and_free(mm);
         ret = unmap_locked(mm, old, old + old_len);
         ret = ret == 0 ? (long)new_addr : ret;
     }

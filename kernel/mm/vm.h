@@ -94,6 +94,7 @@ struct mm {
     uintptr_t stack_top;
     uintptr_t arg_start, arg_end, env_start, env_end; /* for /proc */
     uint64_t rss_pages;                               /* resident user pages; guarded by lock */
+    struct list_head gather;  /* unmapped pages waiting for the TLB shootdown */
     uint64_t committed_pages; /* writable private pages mapped (accounting) */
     int refs;                 /* threads using it */
 };

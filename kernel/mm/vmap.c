@@ -13,6 +13,7 @@
 #include "mm/page.h"
 #include "mm/paging.h"
 #include "mm/vmap.h"
+#include "sched/smp.h"
 #include "sched/spinlock.h"
 
 #define SLOT_SIZE (KSTACK_SIZE + PAGE_SIZE)
@@ -79,10 +80,9 @@ void kstack_free(void *base)
     if (pa == (phys_addr_t)-1)
         panic("kstack_free: %p is not a mapped stack", base);
     pt_unmap(kernel_pml4, va, KSTACK_SIZE);
-    /*
-     * pt_unmap flushed this CPU's TLB. With more CPUs online, the others
-     * must be flushed before the slot is reused (TLB shootdown, sched/smp).
-     */
+    /* Other CPUs may cache the old (global) translation: flush them
+     * before the frames or the slot are used again. */
+    tlb_shootdown();
     page_free(phys_to_page(pa), page_order_for(KSTACK_SIZE));
 
     irq = spin_lock_irqsave(&vm.lock);

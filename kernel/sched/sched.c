@@ -7,8 +7,10 @@
  * finish_switch() (or thread_first_run() for a new thread). That makes
  * "current" and "on_rq" consistent for thread_wake() on any CPU.
  *
- * A thread stays on the CPU it was started on (no migration yet); wakeups
- * from other CPUs queue it there and send a reschedule IPI.
+ * A thread runs on the CPU whose queue it is on; wakeups from other CPUs
+ * queue it there and send a reschedule IPI. A CPU about to go idle steals
+ * a queued thread from a busier CPU (never one that is running), moving
+ * it under both queue locks.
  */
 #include "arch/x86_64/context.h"
 #include "arch/x86_64/cpu.h"
@@ -57,6 +59,37 @@ static struct thread *dequeue(struct runqueue *rq)
     t->on_rq = false;
     rq->nr_ready--;
     return t;
+}
+
+/*
+ * Take a waiting thread from another CPU's queue for CPU `me`, whose queue
+ * lock is held (so the other lock is only tried, never waited for).
+ */
+static struct thread *steal(unsigned int me)
+{
+    for (unsigned int i = 1; i < ncpus; i++) {
+        unsigned int victim = (me + i) % ncpus;
+        struct runqueue *vrq = &runqueues[victim];
+        struct thread *t = NULL;
+        uint64_t flags;
+
+        if (cpus[victim] == NULL || READ_ONCE(vrq->nr_ready) == 0)
+            continue;
+        if (!spin_trylock_irqsave(&vrq->lock, &flags))
+            continue;
+        if (!list_empty(&vrq->ready)) {
+            /* The last queued: the one that would wait longest there. */
+            t = list_entry(vrq->ready.prev, struct thread, rq_link);
+            list_del(&t->rq_link);
+            t->on_rq = false;
+            vrq->nr_ready--;
+            WRITE_ONCE(t->cpu, (int)me);
+        }
+        spin_unlock_irqrestore(&vrq->lock, flags);
+        if (t != NULL)
+            return t;
+    }
+    return NULL;
 }
 
 /* Adopt the code running now (boot stack) as the CPU's idle thread. */
@@ -126,6 +159,8 @@ static void __schedule(bool preempt)
         enqueue(rq, prev);
     next = dequeue(rq);
     if (next == NULL)
+        next = steal(c->id);
+    if (next == NULL)
         next = c->idle;
     if (next == prev) {
         prev->slice_end = now + SCHED_SLICE_NS;
@@ -179,9 +214,19 @@ void sched_unblock_self(void)
 
 static bool wake(struct thread *t, bool only_interruptible)
 {
-    struct runqueue *rq = &runqueues[t->cpu];
+    struct runqueue *rq;
     bool woke = false;
-    uint64_t flags = spin_lock_irqsave(&rq->lock);
+    uint64_t flags;
+
+    /* t->cpu changes only under its queue lock (stealing): lock, recheck. */
+    for (;;) {
+        int cpu = READ_ONCE(t->cpu);
+        rq = &runqueues[cpu];
+        flags = spin_lock_irqsave(&rq->lock);
+        if (READ_ONCE(t->cpu) == cpu)
+            break;
+        spin_unlock_irqrestore(&rq->lock, flags);
+    }
 
     if (t->state == THREAD_BLOCKED &&
         (!only_interruptible || (t->sleep_flags & SLEEP_INTERRUPTIBLE))) {
@@ -301,13 +346,23 @@ void preempt_enable(void)
     current_thread()->preempt_count--;
 }
 
+/* Does another CPU have threads waiting that this idle CPU could run? */
+static bool others_busy(unsigned int me)
+{
+    for (unsigned int i = 0; i < ncpus; i++) {
+        if (i != me && READ_ONCE(runqueues[i].nr_ready) > 0)
+            return true;
+    }
+    return false;
+}
+
 void sched_idle(void)
 {
     struct cpu *c = this_cpu();
 
     for (;;) {
         irq_disable();
-        if (c->need_resched || READ_ONCE(runqueues[c->id].nr_ready) > 0) {
+        if (c->need_resched || READ_ONCE(runqueues[c->id].nr_ready) > 0 || others_busy(c->id)) {
             irq_enable();
             schedule();
             continue;

@@ -38,7 +38,7 @@ static inline void spin_acquire(spinlock_t *l)
     uint32_t ticket = __atomic_fetch_add(&l->next, 1, __ATOMIC_RELAXED);
 
     while (__atomic_load_n(&l->owner, __ATOMIC_ACQUIRE) != ticket)
-        cpu_relax();
+        spin_relax();
     l->holder = (int32_t)cpu_id();
 }
 

@@ -115,7 +115,7 @@ bool timer_cancel(struct timer *t)
     bool was_pending = unlink_timer(t);
 
     while (READ_ONCE(t->running))
-        cpu_relax();
+        spin_relax();
     return was_pending;
 }
 

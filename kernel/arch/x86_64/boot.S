@@ -206,6 +206,7 @@ boot_gdt_desc:
 
 	.section .boot.bss, "aw", @nobits
 	.balign 4096
+	.globl boot_pml4
 boot_tables:
 boot_pml4:
 	.skip 4096

@@ -43,6 +43,7 @@ struct cpu {
     uint32_t apic_id;
     bool need_resched; /* set by the timer or a wakeup; checked on IRQ exit */
     bool online;
+    volatile uint32_t tlb_pending; /* another CPU changed page tables: flush */
     struct thread *idle;
     uint64_t gdt[GDT_ENTRIES] __aligned(16);
     struct tss tss __aligned(16);
@@ -79,4 +80,19 @@ static __always_inline unsigned int cpu_id(void)
 
 /* Point GS base at c; done once per CPU at bring-up. */
 void percpu_install(struct cpu *c);
+
+/* Flush this CPU's TLB for a pending shootdown (sched/smp.c). */
+void tlb_flush_pending(void);
+
+/*
+ * Busy-wait step: every loop that spins (locks, waiting for another CPU)
+ * uses this, so a TLB shootdown aimed at this CPU is served even while it
+ * spins with interrupts off, and shootdowns can never deadlock.
+ */
+static __always_inline void spin_relax(void)
+{
+    __asm__ __volatile__("pause" ::: "memory");
+    if (__builtin_expect(this_cpu()->tlb_pending != 0, 0))
+        tlb_flush_pending();
+}
 #endif
