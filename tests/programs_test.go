@@ -2,6 +2,8 @@ package tests
 
 import (
 	"fmt"
+	"os/exec"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -123,5 +125,36 @@ func TestSyscallFuzz(t *testing.T) {
 	}
 	if m := regexp.MustCompile(`fuzz: (\d+) calls`).FindStringSubmatch(res.Console); m != nil {
 		t.Logf("%s system calls", m[1])
+	}
+}
+
+// buildMusl compiles a C program of tests/guest/c statically with musl.
+func buildMusl(t *testing.T, name string) string {
+	t.Helper()
+	return buildOnce(t, "musl "+name, func(out string) error {
+		src := filepath.Join(root(), "tests", "guest", "c", name+".c")
+		cmd := exec.Command("musl-gcc", "-static", "-O2", "-pthread", "-Wall", "-Wextra", "-Werror",
+			"-o", out, src)
+		if o, err := cmd.CombinedOutput(); err != nil {
+			return fmt.Errorf("musl-gcc: %v\n%s", err, o)
+		}
+		return nil
+	})
+}
+
+// A static musl C program: pthreads, mutexes, condition variables, malloc,
+// stdio, the signal ABI in detail, AVX registers across switches and
+// signal handlers, clocks and interval timers.
+func TestMuslC(t *testing.T) {
+	for _, cpus := range []int{1, 2} {
+		cpus := cpus
+		t.Run(fmt.Sprintf("smp%d", cpus), func(t *testing.T) {
+			t.Parallel()
+			bin := buildMusl(t, "abi")
+			res := boot(t, qemu.Config{CPUs: cpus, Initrd: initramfsWith(t, "musl-abi", bin, nil),
+				Append: "console=ttyS0"})
+			wantStatus(t, res, 0)
+			wantConsole(t, res, "PASS")
+		})
 	}
 }
