@@ -42,6 +42,8 @@ for group in "$@"; do
 		need xorriso xorriso
 		need mformat mtools
 		need /usr/share/OVMF/OVMF_CODE_4M.fd ovmf
+		need clang-14 clang-14
+		need /usr/lib/llvm-14/lib/clang/14.0.6/lib/linux/libclang_rt.fuzzer-x86_64.a libclang-rt-14-dev
 		;;
 	bench)
 		need qemu-system-x86_64 qemu-system-x86

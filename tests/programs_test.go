@@ -60,7 +60,7 @@ func TestGoPrograms(t *testing.T) {
 				t.Run(a.name, func(t *testing.T) {
 					t.Parallel()
 					runArea(t, gv.bin, gv.name, a.name, qemu.Config{Memory: a.mem, CPUs: cpus,
-						Append: fmt.Sprintf("console=ttyS0 EGG_NCPU=%d %s", cpus, a.env),
+						Append:  fmt.Sprintf("console=ttyS0 EGG_NCPU=%d %s", cpus, a.env),
 						Timeout: 5 * time.Minute})
 				})
 			}
