@@ -38,7 +38,7 @@ KASFLAGS := -D__ASSEMBLER__ -Ikernel -g -MMD -MP
 KLDFLAGS := -nostdlib -static -no-pie -T $(LDSCRIPT) -z max-page-size=0x1000 -z noexecstack \
 	-Wl,--no-warn-rwx-segments -Wl,--build-id=none
 
-.PHONY: all kernel kernel-debug run debug test host-test guest-test lint fmt bench clean \
+.PHONY: all kernel kernel-debug run debug test host-test guest-test lint fmt bench clean fuzz fuzz-core \
 	deps-build deps-run deps-test image
 
 all: kernel
@@ -111,11 +111,14 @@ debug: deps-run image
 # Host unit tests: kernel sources that build on Linux, and Criterion test
 # files. Subsystems add theirs in tests/host/<name>.mk (HOST_SRCS += ...,
 # HOST_TESTS += ...); all of them link into one test binary.
-HOST_SRCS := kernel/lib/printf.c kernel/lib/strutil.c kernel/lib/cmdline.c \
+HOST_SRCS_CORE := kernel/lib/printf.c kernel/lib/strutil.c kernel/lib/cmdline.c \
 	kernel/mm/memmap.c kernel/mm/page.c kernel/mm/kmalloc.c kernel/core/bootinfo.c \
-	kernel/acpi/tables.c kernel/lib/chacha20.c
+	kernel/acpi/tables.c kernel/lib/chacha20.c kernel/linux/elf.c kernel/linux/auxv.c \
+	kernel/fs/cpio.c
+HOST_SRCS := $(HOST_SRCS_CORE)
 HOST_TESTS := $(wildcard tests/host/*.c)
--include $(wildcard tests/host/*.mk)
+HOST_MK ?= $(wildcard tests/host/*.mk)
+-include $(HOST_MK)
 HOST_CFLAGS := -std=gnu11 -g -O1 -Wall -Wextra -Werror -Wno-unused-function \
 	-fsanitize=address,undefined -fno-omit-frame-pointer -DHOST_TEST \
 	-Itests/host/shim -Ikernel -Itests/host -DTEST_DATA=\"$(CURDIR)/tests/host/data\"
@@ -146,6 +149,39 @@ $(BUILD)/host/unit-kdebug: $(HOST_DEPS) $(call host_objs,kdebug)
 	@echo "  LINK    $@"
 	@$(CC) $(HOST_CFLAGS) -DKDEBUG -o $@ $(HOST_TESTS) $(call host_objs,kdebug) -lcriterion
 
+# Fuzzing: libFuzzer targets tests/fuzz/core_*.c over the host-built
+# kernel sources, each run for FUZZ_SECONDS (subsystems add fuzz-<name>
+# targets in their .mk files; `make fuzz` runs them all).
+FUZZ_SECONDS ?= 20
+CLANG ?= clang-14
+FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
+	-DHOST_TEST -Itests/host/shim -Ikernel -Itests/host
+FUZZ_CORE := $(patsubst tests/fuzz/%.c,%,$(wildcard tests/fuzz/core_*.c))
+
+$(BUILD)/fuzz/core_%: tests/fuzz/core_%.c $(HOST_SRCS_CORE) tests/host/host.c
+	@mkdir -p $(@D)
+	@echo "  FUZZCC  $@"
+	@$(CLANG) $(FUZZ_CFLAGS) -c kernel/lib/printf.c $(HOST_RENAME) -o $@.printf.o
+	@$(CLANG) $(FUZZ_CFLAGS) -o $@ $< $(filter-out kernel/lib/printf.c,$(HOST_SRCS_CORE)) \
+		tests/host/host.c $@.printf.o
+
+fuzz-core: deps-test $(addprefix $(BUILD)/fuzz/,$(FUZZ_CORE))
+	@for f in $(FUZZ_CORE); do \
+		echo "  FUZZ    $$f ($(FUZZ_SECONDS) s)"; \
+		mkdir -p $(BUILD)/fuzz/corpus/$$f tests/fuzz/seeds/$$f; \
+		[ $$f != core_elf ] || cp /bin/true $(BUILD)/fuzz/corpus/$$f/host-true 2>/dev/null || true; \
+		[ $$f != core_acpi ] || cut -d' ' -f2 tests/host/data/acpi-q35.txt | tr -d '\n' | \
+			xxd -r -p > $(BUILD)/fuzz/corpus/$$f/q35-tables 2>/dev/null || true; \
+		if ! $(BUILD)/fuzz/$$f -max_total_time=$(FUZZ_SECONDS) -close_fd_mask=3 \
+			-artifact_prefix=$(BUILD)/fuzz/ $(BUILD)/fuzz/corpus/$$f tests/fuzz/seeds/$$f \
+			> $(BUILD)/fuzz/$$f.log 2>&1; then \
+			tail -30 $(BUILD)/fuzz/$$f.log; echo "fuzz: $$f failed (log: $(BUILD)/fuzz/$$f.log)"; exit 1; \
+		fi; \
+		grep -E "^Done" $(BUILD)/fuzz/$$f.log | tail -1; \
+	done
+
+fuzz: fuzz-core $(FUZZ_EXTRA)
+
 host-test: deps-test $(BUILD)/host/unit $(BUILD)/host/unit-kdebug
 	$(BUILD)/host/unit --jobs 2
 	$(BUILD)/host/unit-kdebug --jobs 2
@@ -156,7 +192,11 @@ guest-test: deps-test kernel kernel-debug
 test: deps-test
 	@$(MAKE) --no-print-directory lint
 	@$(MAKE) --no-print-directory host-test
+	@$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=$(TEST_FUZZ_SECONDS)
 	@$(MAKE) --no-print-directory guest-test
+
+# Every fuzz target runs this long in `make test` (longer runs: make fuzz).
+TEST_FUZZ_SECONDS ?= 15
 
 bench: deps-test kernel
 	$(GO) run ./tests/bench

@@ -2,6 +2,7 @@ package tests
 
 import (
 	"fmt"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
@@ -9,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"eggos/internal/initramfs"
 	"eggos/internal/qemu"
 )
 
@@ -157,4 +159,75 @@ func TestMuslC(t *testing.T) {
 			wantConsole(t, res, "PASS")
 		})
 	}
+}
+
+// Broken applications are refused with a clear message and exit status 126;
+// a missing /init gives 127. Nothing panics.
+func TestBadApplications(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name string, data []byte) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, data, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	good, err := os.ReadFile(buildGuestGo(t, "", "./suite"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	elf32 := append([]byte{}, good[:4096]...)
+	elf32[4] = 1 // ELFCLASS32
+	arm := append([]byte{}, good...)
+	arm[18] = 183                         // EM_AARCH64
+	host, err := os.ReadFile("/bin/true") // dynamically linked
+	if err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		name, message string
+		data          []byte
+		status        int
+	}{
+		{"text", "not an ELF file", []byte("#!/bin/sh\necho hi\n"), exitBadInit},
+		{"truncated", "truncated", good[:30000], exitBadInit},
+		{"elf32", "not a 64-bit ELF", elf32, exitBadInit},
+		{"aarch64", "another machine", arm, exitBadInit},
+		{"dynamic", "dynamically linked", host, exitBadInit},
+	}
+	for _, c := range cases {
+		c := c
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			cpio := initramfsWith(t, "bad-"+c.name, write(c.name, c.data), nil)
+			res := boot(t, qemu.Config{Initrd: cpio, Append: "console=ttyS0"})
+			wantStatus(t, res, c.status)
+			wantConsole(t, res, c.message)
+		})
+	}
+	t.Run("missing-init", func(t *testing.T) {
+		t.Parallel()
+		res := boot(t, qemu.Config{Initrd: suiteInitramfs(t, "", "go-current"),
+			Append: "console=ttyS0 rdinit=/does/not/exist"})
+		wantStatus(t, res, exitNoInit)
+		wantConsole(t, res, "cannot find /does/not/exist")
+	})
+}
+
+// A bare static ELF as the initrd becomes /init; rdinit= names another program.
+func TestInitrdForms(t *testing.T) {
+	bin := buildGuestGo(t, "", "./suite")
+	res := boot(t, qemu.Config{Initrd: bin, Append: "console=ttyS0 EGG_NCPU=1 -- numcpu"})
+	wantStatus(t, res, 0)
+	wantConsole(t, res, "PASS")
+	cpio := buildOnce(t, "cpio rdinit", func(out string) error {
+		a := initramfs.New()
+		if err := a.AddHostFile("sbin/app", bin, 0o755); err != nil {
+			return err
+		}
+		return a.WriteFile(out)
+	})
+	res = boot(t, qemu.Config{Initrd: cpio, Append: "console=ttyS0 EGG_NCPU=1 rdinit=/sbin/app -- numcpu"})
+	wantStatus(t, res, 0)
+	wantConsole(t, res, "PASS")
 }

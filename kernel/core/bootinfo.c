@@ -105,32 +105,44 @@ static void copy_phys_string(char *dst, size_t dstlen, phys_addr_t pa,
     dst[i] = '\0';
 }
 
+/* Copy a structure from physical memory (loaders need not align them). */
+static bool read_phys(void *dst, phys_addr_t pa, size_t len,
+                      const void *(*phys)(phys_addr_t, size_t))
+{
+    const void *p = phys(pa, len);
+
+    if (p == NULL)
+        return false;
+    memcpy(dst, p, len);
+    return true;
+}
+
 static int parse_pvh(struct bootinfo *bi, phys_addr_t info,
                      const void *(*phys)(phys_addr_t, size_t))
 {
-    const struct pvh_start_info *si = phys(info, sizeof(*si));
+    struct pvh_start_info si;
 
-    if (si == NULL || si->magic != PVH_MAGIC)
+    if (!read_phys(&si, info, sizeof(si), phys) || si.magic != PVH_MAGIC)
         return -EINVAL;
-    copy_phys_string(bi->cmdline, sizeof(bi->cmdline), si->cmdline_paddr, phys);
-    bi->rsdp = si->rsdp_paddr;
+    copy_phys_string(bi->cmdline, sizeof(bi->cmdline), si.cmdline_paddr, phys);
+    bi->rsdp = si.rsdp_paddr;
 
-    for (uint32_t i = 0; i < si->nr_modules; i++) {
-        const struct pvh_module *m = phys(si->modlist_paddr + i * sizeof(*m), sizeof(*m));
-        if (m == NULL) {
+    for (uint32_t i = 0; i < si.nr_modules && i < BOOT_MAX_MODULES; i++) {
+        struct pvh_module m;
+        if (!read_phys(&m, si.modlist_paddr + i * sizeof(m), sizeof(m), phys)) {
             pr_warn("boot: PVH module list unreadable\n");
             break;
         }
-        add_module(bi, m->paddr, m->size);
+        add_module(bi, m.paddr, m.size);
     }
-    if (si->version >= 1 && si->memmap_paddr != 0) {
-        for (uint32_t i = 0; i < si->memmap_entries; i++) {
-            const struct pvh_memmap_entry *e = phys(si->memmap_paddr + i * sizeof(*e), sizeof(*e));
-            if (e == NULL) {
+    if (si.version >= 1 && si.memmap_paddr != 0) {
+        for (uint32_t i = 0; i < si.memmap_entries && i < BOOT_MAX_RANGES; i++) {
+            struct pvh_memmap_entry e;
+            if (!read_phys(&e, si.memmap_paddr + i * sizeof(e), sizeof(e), phys)) {
                 pr_warn("boot: PVH memory map unreadable\n");
                 break;
             }
-            add_range(bi, e->addr, e->size, e->type);
+            add_range(bi, e.addr, e.size, e.type);
         }
     }
     return 0;
@@ -138,16 +150,17 @@ static int parse_pvh(struct bootinfo *bi, phys_addr_t info,
 
 static void parse_mb2_mmap(struct bootinfo *bi, const uint8_t *tag, uint32_t size)
 {
-    uint32_t entry_size, off;
+    uint32_t entry_size;
 
     if (size < 16)
         return;
     memcpy(&entry_size, tag + 8, 4);
-    if (entry_size < 20) {
-        pr_warn("boot: multiboot2 memory map entry size %u too small\n", entry_size);
+    if (entry_size < 20 || entry_size > size) {
+        pr_warn("boot: multiboot2 memory map entry size %u is invalid\n", entry_size);
         return;
     }
-    for (off = 16; off + entry_size <= size; off += entry_size) {
+    /* 64-bit arithmetic: a huge entry_size must not wrap around. */
+    for (uint64_t off = 16; off + entry_size <= size; off += entry_size) {
         uint64_t base, len;
         uint32_t type;
         memcpy(&base, tag + off, 8);

@@ -10,12 +10,19 @@
 #include "mm/layout.h"
 
 #define LOW_MEMORY_END 0x100000ul
+/* x86-64 physical addresses have at most 52 bits; anything above is junk. */
+#define PHYS_LIMIT (1ul << 52)
 #define MAX_POINTS (2 * (BOOT_MAX_RANGES + 32))
+
+static uint64_t range_start(const struct mem_range *r)
+{
+    return MIN(r->base, PHYS_LIMIT);
+}
 
 static uint64_t range_end(const struct mem_range *r)
 {
     uint64_t end = r->base + r->size;
-    return end < r->base ? UINT64_MAX : end;
+    return end < r->base || end > PHYS_LIMIT ? PHYS_LIMIT : end;
 }
 
 static bool covered(const struct mem_range *rs, unsigned int n, uint64_t a, uint64_t b,
@@ -24,7 +31,7 @@ static bool covered(const struct mem_range *rs, unsigned int n, uint64_t a, uint
     for (unsigned int i = 0; i < n; i++) {
         if ((rs[i].type == MEM_RAM) != want_ram)
             continue;
-        if (rs[i].size != 0 && rs[i].base <= a && range_end(&rs[i]) >= b)
+        if (rs[i].size != 0 && range_start(&rs[i]) <= a && range_end(&rs[i]) >= b)
             return true;
     }
     return false;
@@ -36,7 +43,7 @@ static bool overlaps_any(const struct mem_range *rs, unsigned int n, bool only_n
     for (unsigned int i = 0; i < n; i++) {
         if (only_non_ram && rs[i].type == MEM_RAM)
             continue;
-        if (rs[i].size != 0 && rs[i].base < b && range_end(&rs[i]) > a)
+        if (rs[i].size != 0 && range_start(&rs[i]) < b && range_end(&rs[i]) > a)
             return true;
     }
     return false;
@@ -70,11 +77,11 @@ unsigned int memmap_usable(const struct mem_range *in, unsigned int nin,
         nresv = 32;
     points[np++] = LOW_MEMORY_END;
     for (unsigned int i = 0; i < nin; i++) {
-        points[np++] = in[i].base;
+        points[np++] = range_start(&in[i]);
         points[np++] = range_end(&in[i]);
     }
     for (unsigned int i = 0; i < nresv; i++) {
-        points[np++] = resv[i].base;
+        points[np++] = range_start(&resv[i]);
         points[np++] = range_end(&resv[i]);
     }
     sort_points(points, np);

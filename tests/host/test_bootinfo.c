@@ -147,6 +147,13 @@ Test(bootinfo, multiboot2_malformed)
     cr_assert_eq(bootinfo_parse(&bi, BOOT_PROTO_MB2, 0x5000, phys), 0);
     cr_assert_str_eq(bi.cmdline, "");
     cr_assert(host_log_contains("malformed multiboot2 tag"));
+    /* An entry size so large that 32-bit arithmetic would wrap (found by fuzzing). */
+    put32(0x5008, 6);
+    put32(0x500c, 40);
+    put32(0x5010, 0xfffffff0);
+    cr_assert_eq(bootinfo_parse(&bi, BOOT_PROTO_MB2, 0x5000, phys), 0);
+    cr_assert_eq(bi.nmem, 0);
+    cr_assert(host_log_contains("entry size"));
     /* A memory map tag with a tiny entry size is ignored. */
     put32(0x5008, 6);
     put32(0x500c, 40);

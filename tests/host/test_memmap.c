@@ -65,6 +65,15 @@ Test(memmap, below_1mib_is_never_used)
     cr_assert_eq(usable(in, 1, NULL, 0, out), 0);
 }
 
+Test(memmap, ranges_beyond_52_bits_are_ignored)
+{
+    /* Near the top of the address space: must not wrap to address 0 (found by fuzzing). */
+    struct mem_range in[] = {{0xfffffffffffff0a0ull, 0xffff, MEM_RAM}};
+    struct mem_range out[32];
+
+    cr_assert_eq(usable(in, 1, NULL, 0, out), 0);
+}
+
 Test(memmap, wrapping_range_is_clamped)
 {
     struct mem_range in[] = {{0xfffffffffff00000ull, 0x200000, MEM_RAM}, {2 * MB, 2 * MB, MEM_RAM}};
