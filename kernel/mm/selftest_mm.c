@@ -8,6 +8,7 @@
 #include "mm/kmalloc.h"
 #include "mm/page.h"
 #include "mm/paging.h"
+#include "mm/vm.h"
 #include "mm/vmap.h"
 
 /* A simple deterministic generator for test patterns. */
@@ -192,4 +193,55 @@ SELFTEST(kstack_guard)
     ST_CHECK(!vmap_is_guard((uintptr_t)s), "stack start reported as guard");
     memset(s, 0xab, KSTACK_SIZE);
     kstack_free(s);
+}
+
+/* User address spaces: demand paging, 2 MiB pages where they pay, splitting. */
+SELFTEST(vm_hugepages)
+{
+    struct mm *mm = mm_create();
+    const uintptr_t big = 0x10000000;
+    int level;
+    long r;
+
+    ST_CHECK(mm != NULL, "mm_create");
+    if (mm == NULL)
+        return;
+    /* MAP_NORESERVE: the test must run on a 32 MiB machine too. */
+    r = vm_mmap(mm, big, 64ul << 20, PROT_READ | PROT_WRITE,
+                MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED | MAP_NORESERVE, NULL, 0);
+    ST_CHECK(r == (long)big, "mmap 64 MiB: %ld", r);
+    /* A fault in a 64 MiB area maps a whole 2 MiB page. */
+    ST_CHECK(vm_fault(mm, big + 0x300123, FAULT_WRITE | FAULT_USER) == VM_FAULT_OK, "fault");
+    ST_CHECK(pt_lookup(mm->pml4, big + 0x200000, &level) != NULL && level == 2,
+             "no 2 MiB page (level %d)", level);
+    ST_CHECK(vm_rss_pages(mm) == 512, "rss %lu", vm_rss_pages(mm));
+    /* Unmapping 4 KiB inside it splits it; the rest stays. */
+    ST_CHECK(vm_munmap(mm, big + 0x201000, PAGE_SIZE) == 0, "munmap 4 KiB");
+    ST_CHECK(pt_lookup(mm->pml4, big + 0x201000, &level) == NULL, "unmapped page still there");
+    ST_CHECK(pt_lookup(mm->pml4, big + 0x202000, &level) != NULL && level == 1, "split expected");
+    ST_CHECK(vm_rss_pages(mm) == 511, "rss after split %lu", vm_rss_pages(mm));
+    /* MADV_NOHUGEPAGE areas get 4 KiB pages. */
+    ST_CHECK(vm_madvise(mm, big + (8ul << 20), 8ul << 20, MADV_NOHUGEPAGE) == 0, "madvise");
+    ST_CHECK(vm_fault(mm, big + (9ul << 20), FAULT_WRITE | FAULT_USER) == VM_FAULT_OK, "fault 2");
+    ST_CHECK(pt_lookup(mm->pml4, big + (9ul << 20), &level) != NULL && level == 1,
+             "NOHUGEPAGE area got level %d", level);
+    /* A small area gets 4 KiB pages. */
+    r = vm_mmap(mm, 0, 4ul << 20, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, NULL, 0);
+    ST_CHECK(r > 0, "mmap 4 MiB");
+    if (r > 0) {
+        ST_CHECK(vm_fault(mm, (uintptr_t)r + 0x200000, FAULT_WRITE | FAULT_USER) == VM_FAULT_OK,
+                 "fault small");
+        ST_CHECK(pt_lookup(mm->pml4, (uintptr_t)r + 0x200000, &level) != NULL && level == 1,
+                 "small area got level %d", level);
+    }
+    /* Reading a PROT_NONE area fails; so does a write to a read-only one. */
+    ST_CHECK(vm_mprotect(mm, big, 2ul << 20, PROT_NONE) == 0, "mprotect");
+    ST_CHECK(vm_fault(mm, big + 5, FAULT_USER) == VM_FAULT_ACCERR, "PROT_NONE fault allowed");
+    ST_CHECK(vm_fault(mm, 0x5000, FAULT_USER) == VM_FAULT_MAPERR, "fault at an unmapped address");
+    struct page_stats before, after;
+    page_stats(&before);
+    mm_put(mm);
+    page_stats(&after);
+    ST_CHECK(after.free_pages > before.free_pages + 500, "mm_put freed only %lu pages",
+             after.free_pages - before.free_pages);
 }

@@ -19,6 +19,7 @@
  */
 #include "arch/x86_64/cpu.h"
 #include "core/panic.h"
+#include "core/params.h"
 #include "core/printk.h"
 #include "core/random.h"
 #include "lib/errno.h"
@@ -561,6 +562,26 @@ out:
     return err;
 }
 
+/* MADV_(NO)HUGEPAGE: mark the VMAs of the range (split at its edges). */
+static int set_huge_policy(struct mm *mm, uintptr_t addr, size_t len, bool huge)
+{
+    uint64_t irq = spin_lock_irqsave(&mm->lock);
+    struct vma *v;
+    int err = vma_isolate(mm, addr, addr + len);
+
+    if (err == 0) {
+        list_for_each_entry (v, &mm->vmas, link) {
+            if (v->start >= addr + len)
+                break;
+            if (v->end <= addr)
+                continue;
+            v->flags = (v->flags & ~(VMA_HUGE | VMA_NOHUGE)) | (huge ? VMA_HUGE : VMA_NOHUGE);
+        }
+    }
+    spin_unlock_irqrestore(&mm->lock, irq);
+    return err;
+}
+
 int vm_madvise(struct mm *mm, uintptr_t addr, size_t len, int advice)
 {
     uint64_t irq;
@@ -582,6 +603,7 @@ int vm_madvise(struct mm *mm, uintptr_t addr, size_t len, int advice)
     case MADV_UNMERGEABLE:
     case MADV_HUGEPAGE:
     case MADV_NOHUGEPAGE:
+        return set_huge_policy(mm, addr, len, advice == MADV_HUGEPAGE);
     case MADV_DONTDUMP:
     case MADV_DODUMP:
     case MADV_WIPEONFORK:
@@ -775,17 +797,92 @@ int vm_mincore(struct mm *mm, uintptr_t addr, size_t len, uint8_t *vec)
     return err;
 }
 
+#define HUGE_MIN_VMA (64ul << 20)
+
+/* transparent_hugepage=always|madvise|never (Linux's names). */
+enum { THP_ALWAYS, THP_MADVISE, THP_NEVER };
+static int thp_mode = THP_ALWAYS;
+
+static int set_thp(const char *val)
+{
+    if (val == NULL)
+        return -EINVAL;
+    if (strcmp(val, "always") == 0)
+        thp_mode = THP_ALWAYS;
+    else if (strcmp(val, "madvise") == 0)
+        thp_mode = THP_MADVISE;
+    else if (strcmp(val, "never") == 0)
+        thp_mode = THP_NEVER;
+    else
+        return -EINVAL;
+    return 0;
+}
+KERNEL_PARAM("transparent_hugepage", set_thp);
+
+/*
+ * Whether a fault at addr should map a whole 2 MiB page: the area is
+ * private anonymous writable memory meant to be filled (64 MiB or more,
+ * like Go's heap arenas, or MADV_HUGEPAGE), the aligned 2 MiB around addr
+ * lies inside it, and nothing is mapped there yet. One fault and one TLB
+ * entry instead of 512. Caller holds mm->lock.
+ */
+static bool huge_fits(struct mm *mm, struct vma *v, uintptr_t addr)
+{
+    uintptr_t start = ALIGN_DOWN(addr, HUGE_PAGE_SIZE);
+    uint64_t *e;
+
+    if (thp_mode == THP_NEVER || v->file != NULL ||
+        (v->flags & (VMA_SHARED | VMA_NOHUGE | VMA_STACK)) || !(v->prot & PROT_WRITE) ||
+        start < v->start || start + HUGE_PAGE_SIZE > v->end)
+        return false;
+    if (!(v->flags & VMA_HUGE) && (thp_mode == THP_MADVISE || v->end - v->start < HUGE_MIN_VMA))
+        return false;
+    /* The page directory entry must be empty (no 4 KiB pages there). */
+    e = (uint64_t *)phys_to_virt(mm->pml4) + ((start >> 39) & 511);
+    if (!(*e & PTE_PRESENT))
+        return true;
+    e = (uint64_t *)phys_to_virt(*e & PTE_ADDR_MASK) + ((start >> 30) & 511);
+    if (!(*e & PTE_PRESENT))
+        return true;
+    e = (uint64_t *)phys_to_virt(*e & PTE_ADDR_MASK) + ((start >> 21) & 511);
+    return !(*e & (PTE_PRESENT | PTE_PROTNONE));
+}
+
+/* Map the zeroed 2 MiB block pg at the aligned 2 MiB around addr. */
+static bool huge_map(struct mm *mm, uintptr_t addr, struct page *pg, uint64_t flags)
+{
+    if (pt_map(mm->pml4, ALIGN_DOWN(addr, HUGE_PAGE_SIZE), page_to_phys(pg), HUGE_PAGE_SIZE,
+               flags) != 0)
+        return false;
+    /* The pages of the block are freed one by one later: count each. */
+    for (unsigned int i = 0; i < 512; i++)
+        pg[i].refcount = 1;
+    pg->order = 0;
+    mm->rss_pages += 512;
+    return true;
+}
+
+/*
+ * Zeroing 2 MiB takes long, so it is done with mm->lock dropped: the
+ * first pass only notes that a huge page fits, the block is allocated and
+ * zeroed unlocked, and the fault is evaluated again from the start (the
+ * address space may have changed meanwhile). A 4 KiB page is used when
+ * no 2 MiB block is free.
+ */
 int vm_fault(struct mm *mm, uintptr_t addr, uint64_t error)
 {
     uintptr_t page = ALIGN_DOWN(addr, PAGE_SIZE);
+    struct page *pg, *huge = NULL;
+    bool huge_tried = false;
     struct vma *v;
-    struct page *pg;
     uint64_t irq, flags;
-    int level, ret = VM_FAULT_OK;
+    int level, ret;
     uint64_t *e;
 
     if (addr >= USER_TOP)
         return VM_FAULT_MAPERR;
+again:
+    ret = VM_FAULT_OK;
     irq = spin_lock_irqsave(&mm->lock);
     v = vma_find(mm, addr);
     if (v == NULL || v->start > addr) {
@@ -799,12 +896,23 @@ int vm_fault(struct mm *mm, uintptr_t addr, uint64_t error)
         goto out;
     }
     flags = pte_flags(v->prot);
+    if (huge_fits(mm, v, addr)) {
+        if (huge != NULL && huge_map(mm, addr, huge, flags)) {
+            huge = NULL;
+            goto out;
+        }
+        if (!huge_tried) {
+            spin_unlock_irqrestore(&mm->lock, irq);
+            huge = page_alloc(HUGE_PAGE_SHIFT - PAGE_SHIFT, PA_ZERO);
+            huge_tried = true;
+            goto again;
+        }
+    }
     e = pt_lookup(mm->pml4, page, &level);
     if (e != NULL) {
         /* Another CPU mapped it meanwhile, or a stale TLB entry: retry. */
-        if ((*e & flags) == flags)
-            goto out;
-        ret = VM_FAULT_ACCERR;
+        if ((*e & flags) != flags)
+            ret = VM_FAULT_ACCERR;
         goto out;
     }
     pg = page_alloc(0, PA_ZERO);
@@ -820,6 +928,8 @@ int vm_fault(struct mm *mm, uintptr_t addr, uint64_t error)
     mm->rss_pages++;
 out:
     spin_unlock_irqrestore(&mm->lock, irq);
+    if (huge != NULL)
+        page_free(huge, HUGE_PAGE_SHIFT - PAGE_SHIFT);
     return ret;
 }
 

@@ -70,7 +70,9 @@
 #define VMA_SHARED 0x1
 #define VMA_GROWSDOWN 0x2
 #define VMA_STACK 0x4
-#define VMA_HEAP 0x8 /* the brk area */
+#define VMA_HEAP 0x8    /* the brk area */
+#define VMA_HUGE 0x10   /* MADV_HUGEPAGE: prefer 2 MiB pages */
+#define VMA_NOHUGE 0x20 /* MADV_NOHUGEPAGE: never 2 MiB pages */
 
 struct file;
 

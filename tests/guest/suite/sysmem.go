@@ -154,4 +154,58 @@ func testMM(c *t) {
 	} else if vec[0]&1 != 0 || vec[1]&1 != 1 {
 		c.Errorf("mincore = %v, want [0 1 ...]", vec)
 	}
+
+	testHugePages(c)
+}
+
+// MADV_HUGEPAGE areas get 2 MiB pages: one touch makes the whole aligned
+// 2 MiB resident; unmapping or protecting part of it splits it and keeps
+// the rest of the contents.
+func testHugePages(c *t) {
+	const page, huge = 4096, 2 << 20
+	anon := syscall.MAP_PRIVATE | syscall.MAP_ANON
+	rw := syscall.PROT_READ | syscall.PROT_WRITE
+	raw, e := mmap(0, 3*huge, rw, anon)
+	if e != 0 {
+		c.Errorf("mmap 6 MiB: %v", e)
+		return
+	}
+	base := (raw + huge - 1) &^ (huge - 1)
+	if _, _, e := syscall.Syscall(syscall.SYS_MADVISE, base, huge, 14 /* MADV_HUGEPAGE */); e != 0 {
+		c.Errorf("MADV_HUGEPAGE: %v", e)
+	}
+	mem := unsafe.Slice((*byte)(unsafePointer(base)), huge)
+	mem[5] = 42
+	vec := make([]byte, huge/page)
+	if _, _, e := syscall.Syscall(syscall.SYS_MINCORE, base, huge, uintptr(unsafe.Pointer(&vec[0]))); e != 0 {
+		c.Errorf("mincore: %v", e)
+	}
+	resident := 0
+	for _, v := range vec {
+		resident += int(v & 1)
+	}
+	if resident != huge/page {
+		c.Errorf("one touch in a MADV_HUGEPAGE area made %d of %d pages resident", resident, huge/page)
+	}
+	for i := page; i < huge; i += page {
+		if mem[i] != 0 {
+			c.Errorf("huge page not zeroed at %#x", i)
+			break
+		}
+		mem[i] = byte(i / page)
+	}
+	// Split: unmap one 4 KiB page in the middle, write-protect another.
+	syscall.Syscall(syscall.SYS_MUNMAP, base+100*page, page, 0)
+	syscall.Syscall(syscall.SYS_MPROTECT, base+200*page, page, syscall.PROT_READ)
+	if a := faultAddr(func() { readSink = mem[100*page] }); a != base+100*page {
+		c.Errorf("read of a page unmapped from a huge page: fault at %#x", a)
+	}
+	if a := faultAddr(func() { mem[200*page] = 1 }); a != base+200*page {
+		c.Errorf("write to a page protected inside a huge page: fault at %#x", a)
+	}
+	if mem[5] != 42 || mem[99*page] != 99 || mem[101*page] != 101 || mem[200*page] != 200 ||
+		mem[511*page] != 255 {
+		c.Errorf("contents lost when the huge page was split")
+	}
+	syscall.Syscall(syscall.SYS_MUNMAP, raw, 3*huge, 0)
 }
