@@ -109,8 +109,10 @@ static void strace_print(uint64_t nr, const uint64_t *args, long ret, bool retur
         n += scnprintf(line + n, sizeof(line) - n, ") = -1 %s\n", errno_name((int)-ret));
     else if (ret < 0 && ret >= -MAX_ERRNO)
         n += scnprintf(line + n, sizeof(line) - n, ") = -1 (errno %ld)\n", -ret);
-    else
+    else if (nr == __NR_mmap || nr == __NR_mremap || nr == __NR_brk)
         n += scnprintf(line + n, sizeof(line) - n, ") = %#lx\n", ret);
+    else
+        n += scnprintf(line + n, sizeof(line) - n, ") = %ld\n", ret);
     printk(LOG_EMERG, "%s", line);
 }
 
