@@ -39,7 +39,7 @@ KLDFLAGS := -nostdlib -static -no-pie -T $(LDSCRIPT) -z max-page-size=0x1000 -z 
 	-Wl,--no-warn-rwx-segments -Wl,--build-id=none
 
 .PHONY: all kernel kernel-debug run debug test host-test guest-test lint fmt bench clean fuzz fuzz-core \
-	deps-build deps-run deps-test image
+	deps-build deps-run deps-test deps-bench image
 
 all: kernel
 kernel: deps-build $(BUILD)/eggos.elf
@@ -198,7 +198,7 @@ test: deps-test
 # Every fuzz target runs this long in `make test` (longer runs: make fuzz).
 TEST_FUZZ_SECONDS ?= 15
 
-bench: deps-test kernel
+bench: deps-bench kernel
 	$(GO) run ./tests/bench
 
 # ---- style ----
@@ -222,6 +222,8 @@ deps-build:
 	@scripts/deps.sh build
 deps-run:
 	@scripts/deps.sh build run
+deps-bench:
+	@scripts/deps.sh build bench
 deps-test:
 	@scripts/deps.sh build test
 

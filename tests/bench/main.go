@@ -3,8 +3,10 @@
 // Boot: wall time from QEMU start to the kernel's "kernel ready" line
 // (median of several runs) on -M microvm and -M q35, the guest-side TSC
 // time from kernel entry to ready as the kernel reports it, and the kernel
-// image size. Every figure is printed with the machine it was measured on;
-// no figure is asserted (targets are checked by reading them).
+// image size. Then EggOS beside a Debian Linux kernel running the same Go
+// program in the same QEMU (linux.go). Every figure is printed with the
+// machine it was measured on; no figure is asserted (targets are checked
+// by reading them).
 package main
 
 import (
@@ -28,19 +30,20 @@ import (
 
 var readyRE = regexp.MustCompile(`kernel ready in (\d+\.\d+) ms`)
 
-// readyWatcher records when the ready line first appears on the console.
-type readyWatcher struct {
+// watcher records when a line matching re first appears on the console.
+type watcher struct {
+	re    *regexp.Regexp
 	mu    sync.Mutex
 	start time.Time
 	buf   bytes.Buffer
 	at    time.Duration
 }
 
-func (w *readyWatcher) Write(p []byte) (int, error) {
+func (w *watcher) Write(p []byte) (int, error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	w.buf.Write(p)
-	if w.at == 0 && readyRE.Match(w.buf.Bytes()) {
+	if w.at == 0 && w.re.Match(w.buf.Bytes()) {
 		w.at = time.Since(w.start)
 	}
 	return len(p), nil
@@ -80,7 +83,7 @@ func qemuVersion() string {
 
 func bootFigures(kernel, machine string, runs int) (wall, guest []float64, err error) {
 	for i := 0; i < runs; i++ {
-		w := &readyWatcher{start: time.Now()}
+		w := &watcher{re: readyRE, start: time.Now()}
 		res, err := qemu.Run(context.Background(), qemu.Config{
 			Kernel: kernel, Machine: machine, Memory: "256M",
 			Append: "console=ttyS0 loglevel=6", Console: w, Timeout: 60 * time.Second,
@@ -101,6 +104,7 @@ func bootFigures(kernel, machine string, runs int) (wall, guest []float64, err e
 
 func main() {
 	runs := flag.Int("runs", 7, "boots per machine type")
+	noLinux := flag.Bool("no-linux", false, "skip the comparison with a Debian Linux guest")
 	flag.Parse()
 	root, _ := os.Getwd()
 	kernel := filepath.Join(root, "build", "eggos.elf")
@@ -122,5 +126,11 @@ func main() {
 			os.Exit(1)
 		}
 		fmt.Printf("  %-8s %19.1f ms %23.2f ms (target < 20 ms)\n", m, median(wall), median(guest))
+	}
+	if !*noLinux {
+		if err := versusLinux(root, kernel, *runs); err != nil {
+			fmt.Fprintf(os.Stderr, "bench: %v\n", err)
+			os.Exit(1)
+		}
 	}
 }
