@@ -33,8 +33,8 @@ func testIO(c *t) {
 
 	// Read deadlines on a pipe go through the netpoller (epoll).
 	r, w, _ = os.Pipe()
-	r.SetReadDeadline(time.Now().Add(50 * time.Millisecond))
 	t0 := time.Now()
+	r.SetReadDeadline(t0.Add(50 * time.Millisecond))
 	_, err = r.Read(make([]byte, 1))
 	if !os.IsTimeout(err) || time.Since(t0) < 50*time.Millisecond {
 		c.Errorf("read deadline: err %v after %v", err, time.Since(t0))
