@@ -43,6 +43,7 @@ static const char *const names[] = {
     [ELOOP] = "ELOOP",
     [ENODATA] = "ENODATA",
     [ETIME] = "ETIME",
+    [EPROTO] = "EPROTO",
     [EOVERFLOW] = "EOVERFLOW",
     [ENOTSOCK] = "ENOTSOCK",
     [EMSGSIZE] = "EMSGSIZE",

@@ -46,6 +46,7 @@
 #define ENOMSG 42
 #define ENODATA 61
 #define ETIME 62
+#define EPROTO 71
 #define EOVERFLOW 75
 #define EBADFD 77
 #define EILSEQ 84
