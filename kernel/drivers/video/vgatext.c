@@ -1,81 +1,69 @@
 /*
- * vgatext.c - mirror the console on the VGA text screen.
+ * vgatext.c - the console on the VGA text screen (80x25 at 0xb8000).
  *
- * Handles newline, carriage return, backspace and tab, and scrolls. The
- * hardware cursor follows the text. Used only when the boot path leaves
- * the screen in text mode (BIOS boots; not with a multiboot2 framebuffer,
- * and not when ACPI says there is no VGA).
+ * A terminal emulator (vt.c) interprets the output into a shadow grid in
+ * RAM; after each write the changed cells are copied to video memory
+ * (which QEMU emulates slowly) and the hardware cursor follows. Blinking
+ * is switched off so all 16 background colours show. Used only when the
+ * boot path leaves the screen in text mode (BIOS boots; not with a
+ * multiboot2 framebuffer, and not when ACPI says there is no VGA).
+ *
+ * Status reports (DSR) are not answered from here: the serial line
+ * carries the same output, and a terminal there answers for itself.
  */
 #include "acpi/acpi.h"
 #include "arch/x86_64/cpu.h"
 #include "core/boot.h"
 #include "core/printk.h"
 #include "drivers/video/vgatext.h"
+#include "drivers/video/vt.h"
 #include "lib/string.h"
 #include "mm/layout.h"
 
 #define COLS 80
 #define ROWS 25
-#define ATTR 0x0700 /* light grey on black */
 
 static volatile uint16_t *screen;
-static unsigned int row, col;
+static uint16_t shadow[ROWS * COLS], alt_screen[ROWS * COLS];
+static struct vt vt; /* guarded by the console lock */
+static bool cursor_shown = true;
 
-static void move_cursor(void)
+static void crtc_write(uint8_t reg, uint8_t val)
 {
-    uint16_t pos = row * COLS + col;
-
-    outb(0x3d4, 0x0f);
-    outb(0x3d5, pos & 0xff);
-    outb(0x3d4, 0x0e);
-    outb(0x3d5, pos >> 8);
+    outb(0x3d4, reg);
+    outb(0x3d5, val);
 }
 
-static void scroll(void)
+static void update_cursor(void)
 {
-    for (unsigned int i = 0; i < (ROWS - 1) * COLS; i++)
-        screen[i] = screen[i + COLS];
-    for (unsigned int i = (ROWS - 1) * COLS; i < ROWS * COLS; i++)
-        screen[i] = ATTR | ' ';
-    row = ROWS - 1;
+    uint16_t pos = (uint16_t)(MIN(vt.y, ROWS - 1) * COLS + MIN(vt.x, COLS - 1));
+
+    if (vt.cursor_visible != cursor_shown) {
+        /* Cursor start register: bit 5 hides the cursor; scan lines 14-15. */
+        crtc_write(0x0a, vt.cursor_visible ? 0x0e : 0x20);
+        crtc_write(0x0b, 0x0f);
+        cursor_shown = vt.cursor_visible;
+    }
+    crtc_write(0x0f, pos & 0xff);
+    crtc_write(0x0e, pos >> 8);
 }
 
-static void put(char c)
+static void flush(void)
 {
-    switch (c) {
-    case '\n':
-        col = 0;
-        row++;
-        break;
-    case '\r':
-        col = 0;
-        break;
-    case '\b':
-        if (col > 0)
-            col--;
-        break;
-    case '\t':
-        col = (col + 8) & ~7u;
-        break;
-    default:
-        screen[row * COLS + col] = ATTR | (uint8_t)c;
-        col++;
-        break;
+    unsigned int lo, hi;
+
+    if (vt_take_dirty(&vt, &lo, &hi)) {
+        for (unsigned int i = lo; i < hi; i++)
+            screen[i] = shadow[i];
     }
-    if (col >= COLS) {
-        col = 0;
-        row++;
-    }
-    if (row >= ROWS)
-        scroll();
+    update_cursor();
 }
 
 static void vga_write(struct console *con, const char *buf, size_t len)
 {
     (void)con;
-    for (size_t i = 0; i < len; i++)
-        put(buf[i]);
-    move_cursor();
+    vt_write(&vt, buf, len);
+    flush();
 }
 
 static struct console vga_console = {
@@ -84,6 +72,17 @@ static struct console vga_console = {
     .enabled = true,
 };
 
+/* Attribute bit 7 selects a bright background instead of blinking. */
+static void disable_blink(void)
+{
+    uint8_t mode;
+
+    (void)inb(0x3da);  /* reset the attribute controller's flip-flop */
+    outb(0x3c0, 0x30); /* mode control register, palette access kept on */
+    mode = inb(0x3c1);
+    outb(0x3c0, mode & ~0x08);
+}
+
 void vgatext_console_init(void)
 {
     if (bootinfo.fb.addr != 0 && bootinfo.fb.type != 2)
@@ -91,9 +90,8 @@ void vgatext_console_init(void)
     if (acpi_present && acpi.has_fadt && (acpi.boot_arch & BOOT_ARCH_NO_VGA))
         return;
     screen = phys_to_virt(0xb8000);
-    row = 0;
-    col = 0;
-    for (unsigned int i = 0; i < ROWS * COLS; i++)
-        screen[i] = ATTR | ' ';
+    disable_blink();
+    vt_init(&vt, ROWS, COLS, shadow, alt_screen, NULL, NULL);
+    flush();
     console_register(&vga_console);
 }
