@@ -1,7 +1,8 @@
 // Package qemu boots EggOS images under QEMU for tests, benchmarks and
 // `egg run`: it builds the command line, captures the serial console,
-// enforces a timeout and decodes the exit status the kernel writes to
-// QEMU's isa-debug-exit device.
+// types on the serial line, drives the monitor (keys for the PS/2
+// keyboard, screen dumps), enforces a timeout and decodes the exit status
+// the kernel writes to QEMU's isa-debug-exit device.
 package qemu
 
 import (
@@ -12,6 +13,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -37,6 +39,9 @@ type Config struct {
 	Stdin io.Reader
 	// Console, if set, also receives the console output as it arrives.
 	Console io.Writer
+	// Monitor opens QEMU's human monitor on a socket (Machine.Monitor):
+	// sendkey for the PS/2 keyboard, screendump, nmi.
+	Monitor bool
 }
 
 // Result is what a boot produced.
@@ -109,8 +114,22 @@ func (b *lockedBuffer) String() string {
 	return b.buf.String()
 }
 
-// Run boots cfg and waits for QEMU to exit or the timeout to pass.
-func Run(ctx context.Context, cfg Config) (*Result, error) {
+// Machine is a running QEMU.
+type Machine struct {
+	cfg     Config
+	cmd     *exec.Cmd
+	cancel  context.CancelFunc
+	ctx     context.Context
+	console *lockedBuffer
+	stderr  bytes.Buffer
+	stdin   io.WriteCloser // the serial line's input, when cfg.Stdin is nil
+	monitor *Monitor
+	start   time.Time
+	dir     string
+}
+
+// Start boots cfg and returns at once; Wait collects the result.
+func Start(ctx context.Context, cfg Config) (*Machine, error) {
 	if cfg.Kernel != "" {
 		if _, err := os.Stat(cfg.Kernel); err != nil {
 			return nil, fmt.Errorf("kernel image: %w (run `make kernel` first)", err)
@@ -120,27 +139,132 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	if timeout == 0 {
 		timeout = 60 * time.Second
 	}
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
+	m := &Machine{cfg: cfg, console: &lockedBuffer{}}
+	m.ctx, m.cancel = context.WithTimeout(ctx, timeout)
+	args := Args(cfg)
+	sock := ""
+	if cfg.Monitor {
+		dir, err := os.MkdirTemp("", "eggos-qemu-")
+		if err != nil {
+			m.cancel()
+			return nil, err
+		}
+		m.dir = dir
+		sock = dir + "/monitor.sock"
+		args = replaceMonitor(args, "unix:"+sock+",server=on,wait=off")
+	}
+	m.cmd = exec.CommandContext(m.ctx, Binary, args...)
+	if err := m.startCmd(); err != nil {
+		return nil, err
+	}
+	if cfg.Monitor {
+		mon, err := dialMonitor(m.ctx, sock)
+		if err != nil {
+			m.Kill()
+			m.cmd.Wait()
+			m.cancel()
+			m.cleanup()
+			return nil, fmt.Errorf("qemu monitor: %w", err)
+		}
+		m.monitor = mon
+	}
+	return m, nil
+}
 
-	var console lockedBuffer
-	cmd := exec.CommandContext(ctx, Binary, Args(cfg)...)
-	if cfg.Console != nil {
-		cmd.Stdout = io.MultiWriter(&console, cfg.Console)
+func (m *Machine) startCmd() error {
+	if m.cfg.Console != nil {
+		m.cmd.Stdout = io.MultiWriter(m.console, m.cfg.Console)
 	} else {
-		cmd.Stdout = &console
+		m.cmd.Stdout = m.console
 	}
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	if cfg.Stdin != nil {
-		cmd.Stdin = cfg.Stdin
+	m.cmd.Stderr = &m.stderr
+	if m.cfg.Stdin != nil {
+		m.cmd.Stdin = m.cfg.Stdin
+	} else {
+		w, err := m.cmd.StdinPipe()
+		if err != nil {
+			m.cancel()
+			return err
+		}
+		m.stdin = w
 	}
-	cmd.WaitDelay = 2 * time.Second
+	m.cmd.WaitDelay = 2 * time.Second
+	m.start = time.Now()
+	if err := m.cmd.Start(); err != nil {
+		m.cancel()
+		m.cleanup()
+		return fmt.Errorf("run %s: %w", Binary, err)
+	}
+	return nil
+}
 
-	start := time.Now()
-	err := cmd.Run()
-	res := &Result{Status: -1, Elapsed: time.Since(start), Console: console.String()}
-	if ctx.Err() == context.DeadlineExceeded {
+func (m *Machine) cleanup() {
+	if m.dir != "" {
+		os.RemoveAll(m.dir)
+	}
+}
+
+// replaceMonitor swaps "-monitor none" for the given monitor.
+func replaceMonitor(args []string, monitor string) []string {
+	for i := 0; i+1 < len(args); i++ {
+		if args[i] == "-monitor" {
+			args[i+1] = monitor
+		}
+	}
+	return args
+}
+
+// Console returns the console output so far.
+func (m *Machine) Console() string { return m.console.String() }
+
+// WaitConsole waits until the console output matches re (or the machine
+// ends or timeout passes) and returns the output then.
+func (m *Machine) WaitConsole(re *regexp.Regexp, timeout time.Duration) (string, error) {
+	deadline := time.Now().Add(timeout)
+	for {
+		out := m.console.String()
+		if re.MatchString(out) {
+			return out, nil
+		}
+		if time.Now().After(deadline) {
+			return out, fmt.Errorf("console did not show %q within %v", re, timeout)
+		}
+		if m.ctx.Err() != nil {
+			return out, fmt.Errorf("machine ended before the console showed %q", re)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// Type writes s to the serial line, as if typed there.
+func (m *Machine) Type(s string) error {
+	if m.stdin == nil {
+		return errors.New("qemu: the serial input was given as Config.Stdin")
+	}
+	_, err := io.WriteString(m.stdin, s)
+	return err
+}
+
+// Monitor returns the QEMU monitor (nil unless Config.Monitor).
+func (m *Machine) Monitor() *Monitor { return m.monitor }
+
+// Kill ends QEMU at once, as a power cut would.
+func (m *Machine) Kill() {
+	if m.cmd.Process != nil {
+		m.cmd.Process.Kill()
+	}
+}
+
+// Wait waits for QEMU to exit or the timeout to pass.
+func (m *Machine) Wait() (*Result, error) {
+	defer m.cancel()
+	defer m.cleanup()
+	if m.monitor != nil {
+		defer m.monitor.Close()
+	}
+	err := m.cmd.Wait()
+	res := &Result{Status: -1, Elapsed: time.Since(m.start), Console: m.console.String()}
+	if m.ctx.Err() == context.DeadlineExceeded {
 		res.TimedOut = true
 		res.QEMUExit = -1
 		return res, nil
@@ -154,11 +278,20 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	default:
 		return nil, fmt.Errorf("run %s: %w", Binary, err)
 	}
-	if res.QEMUExit&1 == 1 && !cfg.NoDebugExit {
+	if res.QEMUExit&1 == 1 && !m.cfg.NoDebugExit {
 		res.Status = res.QEMUExit >> 1
 	}
-	if res.QEMUExit != 0 && res.Status < 0 && stderr.Len() > 0 {
-		res.Console += "\n[qemu stderr] " + strings.TrimSpace(stderr.String())
+	if res.QEMUExit != 0 && res.Status < 0 && m.stderr.Len() > 0 {
+		res.Console += "\n[qemu stderr] " + strings.TrimSpace(m.stderr.String())
 	}
 	return res, nil
+}
+
+// Run boots cfg and waits for QEMU to exit or the timeout to pass.
+func Run(ctx context.Context, cfg Config) (*Result, error) {
+	m, err := Start(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	return m.Wait()
 }
