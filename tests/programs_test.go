@@ -54,6 +54,7 @@ func TestGoPrograms(t *testing.T) {
 		{"profile", "", ""},
 		{"numcpu", "", ""},
 		{"files", "", ""},
+		{"procfs", "", ""},
 	}
 	for i, gv := range goVersions {
 		gv, cpus := gv, 2-i
