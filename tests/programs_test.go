@@ -53,6 +53,7 @@ func TestGoPrograms(t *testing.T) {
 		{"io", "", ""},
 		{"profile", "", ""},
 		{"numcpu", "", ""},
+		{"files", "", ""},
 	}
 	for i, gv := range goVersions {
 		gv, cpus := gv, 2-i
