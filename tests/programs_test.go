@@ -53,6 +53,9 @@ func TestGoPrograms(t *testing.T) {
 		{"io", "", ""},
 		{"profile", "", ""},
 		{"numcpu", "", ""},
+		{"net", "", ""},
+		{"unix", "", ""},
+		{"http", "", ""},
 	}
 	for i, gv := range goVersions {
 		gv, cpus := gv, 2-i
