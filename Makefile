@@ -114,7 +114,8 @@ debug: deps-run image
 HOST_SRCS_CORE := kernel/lib/printf.c kernel/lib/strutil.c kernel/lib/cmdline.c \
 	kernel/mm/memmap.c kernel/mm/page.c kernel/mm/kmalloc.c kernel/core/bootinfo.c \
 	kernel/acpi/tables.c kernel/lib/chacha20.c kernel/linux/elf.c kernel/linux/auxv.c \
-	kernel/fs/cpio.c kernel/drivers/video/vt.c
+	kernel/fs/cpio.c kernel/drivers/video/vt.c kernel/tty/ldisc.c \
+	kernel/drivers/input/keymap.c
 HOST_SRCS := $(HOST_SRCS_CORE)
 HOST_TESTS := $(wildcard tests/host/*.c)
 HOST_MK ?= $(wildcard tests/host/*.mk)
