@@ -54,6 +54,9 @@ func TestGoPrograms(t *testing.T) {
 		{"profile", "", ""},
 		{"numcpu", "", ""},
 		{"files", "", ""},
+		{"net", "", ""},
+		{"unix", "", ""},
+		{"http", "", ""},
 	}
 	for i, gv := range goVersions {
 		gv, cpus := gv, 2-i

@@ -94,6 +94,7 @@ static void init_thread(void *arg)
         fault_trigger();
     if (selftest_requested())
         selftest_run();
+    net_kernel_init();
     start_application();
 }
 

@@ -166,6 +166,11 @@ void uio_init_kernel(struct uio *u, struct k_iovec *iov, void *buf, size_t len);
 ssize_t uio_copy_to(struct uio *u, const void *src, size_t n);
 /* Copy n bytes out of the uio's buffers into dst. Returns bytes or -EFAULT. */
 ssize_t uio_copy_from(struct uio *u, void *dst, size_t n);
+/*
+ * Copy and check a user iovec array of cnt entries (at most 1024): 0, a
+ * kmalloc'd copy in *out (kfree it) and the byte total; -EINVAL, -EFAULT, -ENOMEM.
+ */
+int get_iovec(const struct k_iovec *uiov, int cnt, struct k_iovec **out, size_t *total);
 
 /* ---- inodes ---- */
 
