@@ -282,6 +282,8 @@ void inode_stat(struct inode *inode, struct k_stat *st);
 /* Register a character device's file_ops under (major, minor). */
 int chrdev_register(uint32_t major, uint32_t minor, const struct file_ops *fops);
 const struct file_ops *chrdev_lookup(uint32_t rdev);
+/* The file_ops of block device rdev (drivers/block/bdev.c), or NULL. */
+const struct file_ops *blkdev_lookup(uint32_t rdev);
 #define MKDEV(ma, mi) (((uint32_t)(ma) << 8) | ((mi)&0xff) | (((uint32_t)(mi) & ~0xffu) << 12))
 #define MAJOR(d) (((d) >> 8) & 0xfff)
 #define MINOR(d) (((d)&0xff) | (((d) >> 12) & 0xfff00))
