@@ -55,6 +55,9 @@ func TestGoPrograms(t *testing.T) {
 		{"numcpu", "", ""},
 		{"files", "", ""},
 		{"procfs", "", ""},
+		{"net", "", ""},
+		{"unix", "", ""},
+		{"http", "", ""},
 	}
 	for i, gv := range goVersions {
 		gv, cpus := gv, 2-i

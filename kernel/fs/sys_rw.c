@@ -105,8 +105,7 @@ static ssize_t rw_one(int fd, void *buf, size_t count, off_t pos, bool write)
     return n;
 }
 
-/* Copy and check an iovec array; returns 0 and a kmalloc'd copy in *out. */
-static int get_iovec(const struct k_iovec *uiov, int cnt, struct k_iovec **out, size_t *total)
+int get_iovec(const struct k_iovec *uiov, int cnt, struct k_iovec **out, size_t *total)
 {
     struct k_iovec *iov;
     size_t sum = 0;

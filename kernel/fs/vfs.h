@@ -166,6 +166,11 @@ void uio_init_kernel(struct uio *u, struct k_iovec *iov, void *buf, size_t len);
 ssize_t uio_copy_to(struct uio *u, const void *src, size_t n);
 /* Copy n bytes out of the uio's buffers into dst. Returns bytes or -EFAULT. */
 ssize_t uio_copy_from(struct uio *u, void *dst, size_t n);
+/*
+ * Copy and check a user iovec array of cnt entries (at most 1024): 0, a
+ * kmalloc'd copy in *out (kfree it) and the byte total; -EINVAL, -EFAULT, -ENOMEM.
+ */
+int get_iovec(const struct k_iovec *uiov, int cnt, struct k_iovec **out, size_t *total);
 
 /* ---- inodes ---- */
 
@@ -277,6 +282,8 @@ void inode_stat(struct inode *inode, struct k_stat *st);
 /* Register a character device's file_ops under (major, minor). */
 int chrdev_register(uint32_t major, uint32_t minor, const struct file_ops *fops);
 const struct file_ops *chrdev_lookup(uint32_t rdev);
+/* The file_ops of block device rdev (drivers/block/bdev.c), or NULL. */
+const struct file_ops *blkdev_lookup(uint32_t rdev);
 #define MKDEV(ma, mi) (((uint32_t)(ma) << 8) | ((mi)&0xff) | (((uint32_t)(mi) & ~0xffu) << 12))
 #define MAJOR(d) (((d) >> 8) & 0xfff)
 #define MINOR(d) (((d)&0xff) | (((d) >> 12) & 0xfff00))
