@@ -55,6 +55,7 @@ func TestGoPrograms(t *testing.T) {
 		{"numcpu", "", ""},
 		{"files", "", ""},
 		{"procfs", "", ""},
+		{"locks", "", ""},
 		{"net", "", ""},
 		{"unix", "", ""},
 		{"http", "", ""},
