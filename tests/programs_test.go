@@ -56,6 +56,7 @@ func TestGoPrograms(t *testing.T) {
 		{"files", "", ""},
 		{"procfs", "", ""},
 		{"locks", "", ""},
+		{"xfer", "", ""},
 		{"net", "", ""},
 		{"unix", "", ""},
 		{"http", "", ""},
