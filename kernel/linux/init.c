@@ -12,6 +12,7 @@
 #include "core/panic.h"
 #include "core/params.h"
 #include "core/printk.h"
+#include "fs/proc/proc.h"
 #include "fs/vfs.h"
 #include "lib/errno.h"
 #include "lib/string.h"
@@ -98,6 +99,8 @@ void start_application(void)
     init_process = p;
 
     mount_dev();
+    procfs_mount();
+    etc_defaults();
     /* A /tmp, as every Linux system has (Go's os.TempDir defaults to it). */
     struct inode *tmp;
     if (root->root->iops->mkdir(root->root, "tmp", 3, 01777, &tmp) == 0)
