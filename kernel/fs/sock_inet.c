@@ -401,8 +401,44 @@ static int inet_inq(struct socket *s)
     return n;
 }
 
+/*
+ * SO_LINGER with a time: close() waits until the peer has acknowledged
+ * everything we sent, the time passes or a signal comes (as Linux does,
+ * O_NONBLOCK or not); the stack then resets a connection that did not
+ * finish in time.
+ */
+static void inet_linger(struct socket *s)
+{
+    struct net_linger l = {0};
+    size_t len = sizeof(l);
+    uint64_t deadline;
+
+    if (s->type != SOCK_STREAM)
+        return;
+    net_lock_take();
+    if (net_sock_getopt(ns_of(s), SOL_SOCKET, NET_SO_LINGER, &l, &len) != 0)
+        l.l_onoff = 0;
+    net_unlock();
+    if (l.l_onoff == 0 || l.l_linger <= 0)
+        return;
+    deadline = ktime_ns() + (uint64_t)l.l_linger * NSEC_PER_SEC;
+    for (;;) {
+        uint32_t seen = READ_ONCE(s->changes);
+        int outq;
+
+        net_lock_take();
+        outq = net_sock_outq(ns_of(s));
+        net_unlock();
+        if (outq <= 0)
+            return;
+        if (wait_event(&s->wq, READ_ONCE(s->changes) != seen, deadline, SLEEP_INTERRUPTIBLE) != 0)
+            return;
+    }
+}
+
 static void inet_release(struct socket *s)
 {
+    inet_linger(s);
     net_lock_take();
     net_sock_close(ns_of(s));
     net_unlock();

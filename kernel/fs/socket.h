@@ -157,6 +157,7 @@ struct socket {
     int family, type, protocol;
     struct waitq wq;      /* blocked callers, poll and epoll watches */
     uint32_t mask;        /* last readiness the family reported (READ_ONCE) */
+    uint32_t changes;     /* counts sock_readiness() calls (READ_ONCE) */
     uint64_t rcvtimeo_ns; /* SO_RCVTIMEO, 0 = forever */
     uint64_t sndtimeo_ns; /* SO_SNDTIMEO */
     struct inode *inode;  /* of the file: the "socket:[ino]" number */
