@@ -53,6 +53,10 @@ func TestGoPrograms(t *testing.T) {
 		{"io", "", ""},
 		{"profile", "", ""},
 		{"numcpu", "", ""},
+		{"files", "", ""},
+		{"net", "", ""},
+		{"unix", "", ""},
+		{"http", "", ""},
 	}
 	for i, gv := range goVersions {
 		gv, cpus := gv, 2-i

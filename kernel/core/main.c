@@ -96,6 +96,7 @@ static void init_thread(void *arg)
     if (selftest_requested())
         selftest_run();
     drivers_init();
+    net_kernel_init();
     start_application();
 }
 

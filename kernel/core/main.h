@@ -14,3 +14,9 @@ extern uint64_t kernel_ready_ns;
  * EXIT_NO_INIT.
  */
 void start_application(void) __noreturn;
+
+/*
+ * Create the TCP/IP stack with its loopback interface and start its timer
+ * thread (fs/sock_inet.c). On failure sockets answer ENOMEM; boot goes on.
+ */
+void net_kernel_init(void);

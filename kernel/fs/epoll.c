@@ -271,24 +271,38 @@ static bool has_ready(struct eventpoll *ep)
 static long ep_collect(struct eventpoll *ep, struct k_epoll_event *uevents, int max)
 {
     LIST_HEAD(batch);
-    struct epitem *it, *tmp;
+    struct epitem *it;
+    bool fault = false;
     uint64_t flags;
     long n = 0;
 
     mutex_lock(&ep->mtx);
+    /*
+     * Take the ready list. Items stay marked ready while they wait in the
+     * batch, so a callback (which may run on another CPU at any time) does
+     * not touch their ready_link; each is un-marked, under ep->lock, just
+     * before it is polled, so a notification arriving from then on puts it
+     * back on ep->ready.
+     */
     flags = spin_lock_irqsave(&ep->lock);
-    /* Take the ready list; each item is un-marked before it is polled, so a
-     * notification arriving meanwhile puts it back. */
-    list_for_each_entry_safe (it, tmp, &ep->ready, ready_link) {
+    while (!list_empty(&ep->ready)) {
+        it = list_first_entry(&ep->ready, struct epitem, ready_link);
         list_del(&it->ready_link);
-        it->ready = false;
         list_add_tail(&it->ready_link, &batch);
     }
     spin_unlock_irqrestore(&ep->lock, flags);
 
-    list_for_each_entry_safe (it, tmp, &batch, ready_link) {
-        list_del(&it->ready_link);
-        if (n >= max) {
+    for (;;) {
+        flags = spin_lock_irqsave(&ep->lock);
+        it = list_empty(&batch) ? NULL : list_first_entry(&batch, struct epitem, ready_link);
+        if (it != NULL) {
+            list_del(&it->ready_link);
+            it->ready = false;
+        }
+        spin_unlock_irqrestore(&ep->lock, flags);
+        if (it == NULL)
+            break;
+        if (n >= max || fault) {
             mark_ready(ep, it); /* not reported this time */
             continue;
         }
@@ -298,8 +312,7 @@ static long ep_collect(struct eventpoll *ep, struct k_epoll_event *uevents, int 
         struct k_epoll_event ev = {.events = mask, .data = it->data};
         if (copy_to_user(&uevents[n], &ev, sizeof(ev)) != 0) {
             mark_ready(ep, it);
-            if (n == 0)
-                n = -EFAULT;
+            fault = true;
             continue;
         }
         n++;
@@ -309,7 +322,7 @@ static long ep_collect(struct eventpoll *ep, struct k_epoll_event *uevents, int 
             mark_ready(ep, it); /* level-triggered: stays while ready */
     }
     mutex_unlock(&ep->mtx);
-    return n;
+    return n == 0 && fault ? -EFAULT : n;
 }
 
 static long do_epoll_wait(int epfd, struct k_epoll_event *uevents, int max, int timeout_ms)

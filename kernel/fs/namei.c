@@ -16,7 +16,7 @@
 #include "linux/uaccess.h"
 #include "mm/kmalloc.h"
 
-struct mount *mount_lookup(struct mount *mnt, struct inode *inode);
+#include "fs/internal.h"
 
 int getname(const char *upath, char *buf)
 {

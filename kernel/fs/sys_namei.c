@@ -10,6 +10,7 @@
 #include "linux/syscall.h"
 #include "linux/task.h"
 #include "linux/uaccess.h"
+#include "fs/internal.h"
 #include "mm/kmalloc.h"
 
 #define R_OK 4
@@ -18,7 +19,7 @@
 #define F_OK 0
 
 /* A PATH_MAX buffer holding a user path. Free with kfree. */
-static char *get_path(const char *upath, long *err)
+char *getname_alloc(const char *upath, long *err)
 {
     char *buf = kmalloc(PATH_MAX, 0);
 
@@ -126,7 +127,7 @@ long do_openat(int dirfd, const char *pathname, uint32_t flags, uint32_t mode)
 SYSCALL_DEFINE4(openat, int, dirfd, const char *, upath, uint32_t, flags, uint32_t, mode)
 {
     long err;
-    char *path = get_path(upath, &err);
+    char *path = getname_alloc(upath, &err);
 
     if (path == NULL)
         return err;
@@ -138,7 +139,7 @@ SYSCALL_DEFINE4(openat, int, dirfd, const char *, upath, uint32_t, flags, uint32
 SYSCALL_DEFINE3(open, const char *, upath, uint32_t, flags, uint32_t, mode)
 {
     long err;
-    char *path = get_path(upath, &err);
+    char *path = getname_alloc(upath, &err);
 
     if (path == NULL)
         return err;
@@ -156,7 +157,7 @@ static int stat_at(int dirfd, const char *upath, int flags, struct k_stat *st)
 
     if (flags & ~(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH | AT_NO_AUTOMOUNT))
         return -EINVAL;
-    path = get_path(upath, &err);
+    path = getname_alloc(upath, &err);
     if (path == NULL)
         return (int)err;
     if (path[0] == '\0' && (flags & AT_EMPTY_PATH)) {
@@ -366,7 +367,7 @@ SYSCALL_DEFINE1(chdir, const char *, upath)
 {
     struct path p;
     long err;
-    char *path = get_path(upath, &err);
+    char *path = getname_alloc(upath, &err);
 
     if (path == NULL)
         return err;
@@ -404,7 +405,7 @@ static long do_access(int dirfd, const char *upath, int mode, int flags)
         return -EINVAL;
     if (flags & ~(AT_EACCESS | AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH))
         return -EINVAL;
-    path = get_path(upath, &err);
+    path = getname_alloc(upath, &err);
     if (path == NULL)
         return err;
     err = vfs_lookup(dirfd, path,
@@ -448,7 +449,7 @@ static long do_readlink(int dirfd, const char *upath, char *ubuf, int size)
 
     if (size <= 0)
         return -EINVAL;
-    path = get_path(upath, &err);
+    path = getname_alloc(upath, &err);
     if (path == NULL)
         return err;
     err = vfs_lookup(dirfd, path, LOOKUP_EMPTY, &p, NULL, NULL);

@@ -166,6 +166,11 @@ void uio_init_kernel(struct uio *u, struct k_iovec *iov, void *buf, size_t len);
 ssize_t uio_copy_to(struct uio *u, const void *src, size_t n);
 /* Copy n bytes out of the uio's buffers into dst. Returns bytes or -EFAULT. */
 ssize_t uio_copy_from(struct uio *u, void *dst, size_t n);
+/*
+ * Copy and check a user iovec array of cnt entries (at most 1024): 0, a
+ * kmalloc'd copy in *out (kfree it) and the byte total; -EINVAL, -EFAULT, -ENOMEM.
+ */
+int get_iovec(const struct k_iovec *uiov, int cnt, struct k_iovec **out, size_t *total);
 
 /* ---- inodes ---- */
 
@@ -233,13 +238,35 @@ struct inode {
     struct waitq pollq; /* for pollable nodes (fifos) */
 };
 
+/* Linux struct statfs (x86-64), 120 bytes: what statfs and fstatfs return. */
+struct k_statfs {
+    int64_t f_type; /* the file system's magic number */
+    int64_t f_bsize;
+    uint64_t f_blocks, f_bfree, f_bavail;
+    uint64_t f_files, f_ffree;
+    int32_t f_fsid[2];
+    int64_t f_namelen;
+    int64_t f_frsize;
+    int64_t f_flags; /* ST_RDONLY ... */
+    int64_t f_spare[4];
+};
+_Static_assert(sizeof(struct k_statfs) == 120, "struct statfs");
+#define ST_RDONLY 0x1
+#define ST_NOSUID 0x2
+#define ST_NODEV 0x4
+#define ST_NOEXEC 0x8
+#define TMPFS_MAGIC 0x01021994
+#define PROC_SUPER_MAGIC 0x9fa0
+#define SYSFS_MAGIC 0x62656572
+#define EXT2_SUPER_MAGIC 0xef53
+
 struct super_block {
     const char *fstype;
     uint32_t dev; /* st_dev */
     struct inode *root;
     uint32_t flags; /* MS_RDONLY ... */
     uint64_t next_ino;
-    /* statfs */
+    /* statfs: fill the struct k_statfs at out (NULL: a memory file system's defaults). */
     int (*statfs)(struct super_block *sb, void *out);
     int (*sync)(struct super_block *sb);
     void *priv;

@@ -86,12 +86,27 @@ static void cursor_left(struct ldisc *l, size_t n)
     out(l, seq, (size_t)k);
 }
 
-static void queue_byte(struct ldisc *l, char c)
+static void queue_slot(struct ldisc *l, char c, bool eof)
 {
     if (l->count == LDISC_BUF_SIZE)
         return; /* full: drop, as a real terminal would */
-    l->buf[(l->head + l->count) % LDISC_BUF_SIZE] = c;
+    size_t i = (l->head + l->count) % LDISC_BUF_SIZE;
+    l->buf[i] = c;
+    l->eof[i] = eof;
     l->count++;
+    if (eof)
+        l->eof_count++;
+}
+
+static void queue_byte(struct ldisc *l, char c)
+{
+    queue_slot(l, c, false);
+}
+
+static void drop_queue(struct ldisc *l)
+{
+    l->count = 0;
+    l->eof_count = 0;
 }
 
 /* Redraw from the cursor to the end of the line, clearing `extra` cells. */
@@ -226,16 +241,18 @@ static void history_move(struct ldisc *l, int dir)
     }
 }
 
-/* End the line: queue it (with its terminator, if any) for read(). */
+/* End the line: queue it with its newline, or with an end-of-file mark. */
 static void commit_line(struct ldisc *l, bool newline)
 {
     for (size_t i = 0; i < l->len; i++)
         queue_byte(l, l->line[i]);
+    if (!newline)
+        queue_slot(l, 0, true);
     if (newline) {
         queue_byte(l, '\n');
         if (echoing(l) || (l->termios.c_lflag & ECHONL)) {
             move_to(l, l->len);
-            outs(l, "\r\n");
+            outs(l, "\n");
         }
         history_add(l);
     }
@@ -323,10 +340,7 @@ static void receive_canonical(struct ldisc *l, char c)
         return;
     }
     if ((uint8_t)c == cc[VEOF]) {
-        if (l->len == 0)
-            l->eof_pending++;
-        else
-            commit_line(l, false);
+        commit_line(l, false);
         return;
     }
     if ((uint8_t)c == cc[VERASE] || c == CTRL('H')) {
@@ -381,12 +395,14 @@ void ldisc_receive(struct ldisc *l, const char *in, size_t n)
             if (sig != 0) {
                 if (!(l->termios.c_lflag & NOFLSH)) {
                     l->len = l->cursor = 0;
-                    l->count = 0;
+                    drop_queue(l);
+                    l->hist_browse = 0;
+                    l->esc_state = 0;
                 }
                 if (echoing(l) && (l->termios.c_lflag & ECHOCTL)) {
-                    char caret[3] = {'^', (char)(c + '@'), '\n'};
+                    char caret[2] = {'^', (char)(c + '@')};
                     out(l, caret, 2);
-                    outs(l, "\r\n");
+                    outs(l, "\n");
                 }
                 if (l->signal != NULL)
                     l->signal(l->ctx, sig);
@@ -403,15 +419,18 @@ void ldisc_receive(struct ldisc *l, const char *in, size_t n)
     }
 }
 
+static void consume_slot(struct ldisc *l)
+{
+    if (l->eof[l->head])
+        l->eof_count--;
+    l->head = (l->head + 1) % LDISC_BUF_SIZE;
+    l->count--;
+}
+
 size_t ldisc_readable(const struct ldisc *l)
 {
-    if (l->eof_pending > 0)
-        return 1;
-    if (!canonical(l))
-        return l->count;
-    /* Whole lines only: up to and including the last newline, or all of a
-     * line ended by ^D (which queues no newline). */
-    return l->count;
+    size_t bytes = l->count - l->eof_count;
+    return bytes > 0 || l->eof_count == 0 ? bytes : 1;
 }
 
 size_t ldisc_read(struct ldisc *l, char *dst, size_t n, bool *eof)
@@ -419,15 +438,20 @@ size_t ldisc_read(struct ldisc *l, char *dst, size_t n, bool *eof)
     size_t done = 0;
 
     *eof = false;
-    if (l->count == 0 && l->eof_pending > 0) {
-        l->eof_pending--;
-        *eof = true;
-        return 0;
-    }
     while (done < n && l->count > 0) {
-        char c = l->buf[l->head];
-        l->head = (l->head + 1) % LDISC_BUF_SIZE;
-        l->count--;
+        size_t i = l->head;
+        bool mark = l->eof[i];
+        char c = l->buf[i];
+        if (mark && !canonical(l)) {
+            /* A ^D typed before a switch to raw mode means nothing now. */
+            consume_slot(l);
+            continue;
+        }
+        consume_slot(l);
+        if (mark) {
+            *eof = done == 0;
+            break;
+        }
         dst[done++] = c;
         if (canonical(l) && c == '\n')
             break;
@@ -442,15 +466,16 @@ void ldisc_set_termios(struct ldisc *l, const struct k_termios *t)
     l->termios = *t;
     if (was_canonical && !canonical(l) && l->len > 0) {
         /* Leaving canonical mode: the partial line becomes readable input. */
-        commit_line(l, false);
+        for (size_t i = 0; i < l->len; i++)
+            queue_byte(l, l->line[i]);
+        l->len = l->cursor = 0;
     }
 }
 
 void ldisc_flush(struct ldisc *l)
 {
-    l->count = 0;
+    drop_queue(l);
     l->head = 0;
     l->len = 0;
     l->cursor = 0;
-    l->eof_pending = 0;
 }

@@ -25,10 +25,16 @@ struct ldisc {
     int esc_state;
     char esc_buf[8];
     size_t esc_len;
-    /* Input ready for read(): a ring. */
+    /*
+     * Input ready for read(): a ring of slots. A slot is a byte, or (with
+     * its eof flag set) the end-of-file mark a ^D leaves: a canonical read
+     * consumes the mark and stops there, so "part^D" reads "part" and a ^D
+     * on an empty line reads 0 bytes, in the order they were typed.
+     */
     char buf[LDISC_BUF_SIZE];
+    bool eof[LDISC_BUF_SIZE];
     size_t head, count;
-    size_t eof_pending; /* ^D at line start: number of zero-length reads owed */
+    size_t eof_count; /* eof marks in the ring */
     /* Earlier lines for up/down: a ring, newest at (hist_next - 1). */
     char history[LDISC_HISTORY][LDISC_HISTORY_LINE];
     unsigned int hist_count, hist_next;
@@ -46,7 +52,7 @@ void ldisc_init(struct ldisc *l, void (*echo)(void *, const char *, size_t),
                 void (*signal)(void *, int), void *ctx);
 /* Feed typed bytes. */
 void ldisc_receive(struct ldisc *l, const char *in, size_t n);
-/* Bytes ready for read() (in canonical mode only whole lines count). */
+/* Bytes ready for read(); at least 1 while an end-of-file mark waits. */
 size_t ldisc_readable(const struct ldisc *l);
 /*
  * Take up to n ready bytes into out. Canonical reads stop after a newline.

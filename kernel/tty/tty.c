@@ -1,13 +1,18 @@
 /*
  * tty.c - the console TTY device.
  *
- * Input: the UART's receive interrupt (and later the keyboard) calls
- * tty_receive(), which runs the line discipline under the tty lock with
+ * Input: the UART's and the PS/2 keyboard's interrupts call tty_receive(), which runs the line discipline under the tty lock with
  * IRQs off and wakes readers. Output: write() goes to every console
- * (serial, screen); with OPOST|ONLCR the serial driver turns \n into \r\n.
+ * (serial, screen). Output processing is the consoles': both turn \n into
+ * \r\n (ONLCR) whatever the termios says, so a raw-mode program that
+ * writes a bare \n still gets a carriage return (harmless for rendering;
+ * the one difference from Linux here). Echo goes the same way, so the
+ * line discipline echoes a newline as \n.
  * Signals from ^C/^\ go to the application.
  */
 #include "core/printk.h"
+#include "core/time.h"
+#include "drivers/input/ps2kbd.h"
 #include "drivers/serial/uart.h"
 #include "fs/poll.h"
 #include "fs/vfs.h"
@@ -65,6 +70,32 @@ static size_t readable(void)
     return n;
 }
 
+/*
+ * When a non-canonical read is done (termios VMIN/VTIME, as in Linux's
+ * n_tty): with VMIN > 0 once min(VMIN, count) bytes are in, and with
+ * VTIME > 0 when that many tenths of a second pass without input (before
+ * the first byte if VMIN is 0, between bytes otherwise).
+ */
+static void raw_limits(size_t resid, size_t *min, uint64_t *timeout_ns)
+{
+    uint64_t flags = spin_lock_irqsave(&tty.lock);
+    uint8_t vmin = tty.ld.termios.c_cc[VMIN];
+    uint8_t vtime = tty.ld.termios.c_cc[VTIME];
+
+    spin_unlock_irqrestore(&tty.lock, flags);
+    *min = MIN((size_t)vmin, resid);
+    *timeout_ns = (uint64_t)vtime * 100000000ull;
+}
+
+static bool is_canonical(void)
+{
+    uint64_t flags = spin_lock_irqsave(&tty.lock);
+    bool canon = tty.ld.termios.c_lflag & ICANON;
+
+    spin_unlock_irqrestore(&tty.lock, flags);
+    return canon;
+}
+
 static ssize_t tty_read(struct file *f, struct uio *u, off_t *pos)
 {
     char buf[256];
@@ -83,18 +114,37 @@ static ssize_t tty_read(struct file *f, struct uio *u, off_t *pos)
             if (c < 0)
                 return done > 0 ? done : c;
             done += c;
-            /* A canonical read returns one line; raw reads what is there. */
-            if (buf[n - 1] == '\n' || u->resid == 0 || readable() == 0)
+            /* A canonical read returns one line (ldisc_read stops at its end). */
+            if (is_canonical())
+                return done;
+            if (u->resid == 0)
                 return done;
             continue;
         }
-        if (eof || done > 0)
+        if (eof)
             return done;
+
+        uint64_t deadline = 0;
+        if (is_canonical()) {
+            if (done > 0)
+                return done;
+        } else {
+            size_t min;
+            uint64_t timeout;
+            raw_limits((size_t)done + u->resid, &min, &timeout);
+            if ((size_t)done >= min && (min > 0 || timeout == 0))
+                return done;
+            /* With VMIN > 0 the inter-byte timer starts at the first byte. */
+            if (timeout > 0 && (min == 0 || done > 0))
+                deadline = ktime_ns() + timeout;
+        }
         if (f->flags & O_NONBLOCK)
-            return -EAGAIN;
-        int err = wait_event(&tty.readq, readable() > 0, 0, SLEEP_INTERRUPTIBLE);
+            return done > 0 ? done : -EAGAIN;
+        int err = wait_event(&tty.readq, readable() > 0, deadline, SLEEP_INTERRUPTIBLE);
+        if (err == -ETIMEDOUT)
+            return done;
         if (err != 0)
-            return -ERESTARTSYS;
+            return done > 0 ? done : -ERESTARTSYS;
     }
 }
 
@@ -217,4 +267,5 @@ void tty_init(void)
     chrdev_register(4, 64, &tty_fops);
     chrdev_register(4, 0, &tty_fops);
     uart_enable_rx(uart_rx);
+    ps2kbd_init(tty_receive);
 }

@@ -1,0 +1,31 @@
+/*
+ * internal.h - helpers shared by the files of fs/ and nobody else.
+ *
+ * The public VFS interface is vfs.h; what is here may change freely.
+ */
+#pragma once
+
+#include "fs/vfs.h"
+
+/* Linux renameat2 flags. */
+#define RENAME_NOREPLACE 1
+#define RENAME_EXCHANGE 2
+#define RENAME_WHITEOUT 4
+
+/*
+ * Copy a user path into a new PATH_MAX kernel buffer. Returns the buffer
+ * (free it with kfree) or NULL with *err set (-EFAULT, -ENAMETOOLONG,
+ * -ENOMEM).
+ */
+char *getname_alloc(const char *upath, long *err);
+
+/* Open the regular file at (dirfd, pathname) as the open syscalls do; returns an fd or -errno. */
+long do_openat(int dirfd, const char *pathname, uint32_t flags, uint32_t mode);
+
+/* The mount whose mountpoint is (mnt, inode), or NULL (inode.c). */
+struct mount *mount_lookup(struct mount *mnt, struct inode *inode);
+
+static inline bool mount_is_mountpoint(struct mount *mnt, struct inode *inode)
+{
+    return mount_lookup(mnt, inode) != NULL;
+}

@@ -1,0 +1,454 @@
+/*
+ * sock_inet.c - AF_INET sockets over the kernel/net TCP/IP stack, and the
+ * stack's life in the kernel: creation at boot with the loopback
+ * (127.0.0.1/8), the net lock, and the thread that runs net_timer().
+ *
+ * Locking: the stack is single-threaded by design (net.h). net_lock, one
+ * mutex, is held around every call into it: socket operations here, the
+ * timer thread, and (later) drivers' receive paths. It is a mutex, not a
+ * spinlock, because the stack copies to and from user memory through the
+ * net_uio callbacks with the lock held, and a user page fault may sleep.
+ * Nothing sleeps on a wait queue with net_lock held: the socket layer
+ * (socket.c) waits after dropping it. The stack's notify callback runs
+ * under net_lock and only records the mask and wakes waiters.
+ *
+ * Time: the "net" kernel thread sleeps until the stack's next deadline.
+ * Every entry point ends in net_unlock(), which wakes the thread early when
+ * the call created an earlier deadline (a segment sent arms its
+ * retransmission timer, a delayed ACK, ...).
+ */
+#include "core/main.h"
+#include "core/printk.h"
+#include "core/time.h"
+#include "fs/poll.h"
+#include "fs/socket.h"
+#include "lib/errno.h"
+#include "lib/string.h"
+#include "net/net.h"
+#include "net/netif.h"
+#include "sched/thread.h"
+
+static struct mutex net_lock = MUTEX_INIT(net_lock);
+static struct netstack *the_stack; /* set once at boot */
+
+/* The timer thread's plan, guarded by net_lock (kick is read locklessly). */
+static uint64_t timer_planned = UINT64_MAX;
+static bool timer_kick;
+static struct waitq timer_wq = WAITQ_INIT(timer_wq);
+
+static bool net_lock_held(void)
+{
+    return mutex_held(&net_lock);
+}
+
+static void net_lock_take(void)
+{
+    mutex_lock(&net_lock);
+}
+
+/* Drop net_lock, waking the timer thread if the call moved the next deadline earlier. */
+static void net_unlock(void)
+{
+    uint64_t next = net_next_deadline(the_stack);
+    bool kick = next < timer_planned;
+
+    if (kick) {
+        timer_planned = next;
+        WRITE_ONCE(timer_kick, true);
+    }
+    mutex_unlock(&net_lock);
+    if (kick)
+        waitq_wake_all(&timer_wq);
+}
+
+static void net_timer_thread(void *arg)
+{
+    (void)arg;
+    for (;;) {
+        uint64_t next;
+
+        mutex_lock(&net_lock);
+        next = net_timer(the_stack, ktime_ns());
+        timer_planned = next;
+        WRITE_ONCE(timer_kick, false);
+        mutex_unlock(&net_lock);
+        wait_event(&timer_wq, READ_ONCE(timer_kick), next == UINT64_MAX ? 0 : MAX(next, 1), 0);
+    }
+}
+
+void net_kernel_init(void)
+{
+    struct thread *t;
+
+    the_stack = net_create(NULL);
+    if (the_stack == NULL) {
+        pr_err("net: no memory for the network stack; sockets answer ENOMEM\n");
+        return;
+    }
+    net_set_lock_check(the_stack, net_lock_held);
+    t = thread_create("net", net_timer_thread, NULL);
+    if (t == NULL) {
+        pr_err("net: no memory for the timer thread\n");
+        return;
+    }
+    thread_start(t, -1);
+}
+
+/* ---- user memory through net_uio ---- */
+
+/*
+ * The stack asks for bytes at offsets from the start of the caller's data
+ * (in practice in order). The cursor is a copy of the uio at that start,
+ * advanced as the stack copies; the caller's uio is advanced afterwards
+ * by the bytes the call reports.
+ */
+struct uio_cursor {
+    struct uio start;
+    struct uio cur;
+    size_t pos; /* offset of cur from start */
+};
+
+static void uio_skip(struct uio *u, size_t n)
+{
+    while (n > 0 && u->idx < u->iovcnt) {
+        size_t k = MIN(n, u->iov[u->idx].iov_len - u->off);
+        u->off += k;
+        u->resid -= k;
+        n -= k;
+        if (u->off == u->iov[u->idx].iov_len) {
+            u->idx++;
+            u->off = 0;
+        }
+    }
+}
+
+static void cursor_seek(struct uio_cursor *c, size_t off)
+{
+    if (off < c->pos) {
+        c->cur = c->start;
+        c->pos = 0;
+    }
+    uio_skip(&c->cur, off - c->pos);
+    c->pos = off;
+}
+
+static int cursor_in(void *ctx, size_t off, void *dst, size_t n)
+{
+    struct uio_cursor *c = ctx;
+
+    cursor_seek(c, off);
+    if (uio_copy_from(&c->cur, dst, n) != (ssize_t)n)
+        return -EFAULT;
+    c->pos += n;
+    return 0;
+}
+
+static int cursor_out(void *ctx, size_t off, const void *src, size_t n)
+{
+    struct uio_cursor *c = ctx;
+
+    cursor_seek(c, off);
+    if (uio_copy_to(&c->cur, src, n) != (ssize_t)n)
+        return -EFAULT;
+    c->pos += n;
+    return 0;
+}
+
+static void net_uio_from(struct net_uio *nu, struct uio_cursor *c, struct uio *u)
+{
+    c->start = *u;
+    c->cur = *u;
+    c->pos = 0;
+    *nu = (struct net_uio){cursor_in, cursor_out, c, u->resid};
+}
+
+/* ---- addresses ---- */
+
+static int sockaddr_in_from(const void *addr, size_t len, struct net_sockaddr_in *sin)
+{
+    uint16_t family;
+
+    if (len < sizeof(family))
+        return -EINVAL;
+    memcpy(&family, addr, sizeof(family));
+    memset(sin, 0, sizeof(*sin));
+    if (family == AF_UNSPEC) {
+        memcpy(sin, addr, MIN(len, sizeof(*sin)));
+        return 0;
+    }
+    if (len < sizeof(*sin))
+        return -EINVAL;
+    if (family != AF_INET)
+        return -EAFNOSUPPORT;
+    memcpy(sin, addr, sizeof(*sin));
+    return 0;
+}
+
+static void sockaddr_in_to(const struct net_sockaddr_in *sin, void *addr, size_t *len)
+{
+    if (addr != NULL)
+        memcpy(addr, sin, MIN(*len, sizeof(*sin)));
+    *len = sizeof(*sin);
+}
+
+/* ---- the family ---- */
+
+static struct net_sock *ns_of(struct socket *s)
+{
+    return s->priv;
+}
+
+/* The stack's notify callback: net_lock held. */
+static void inet_notify(void *owner, uint32_t events)
+{
+    sock_readiness(owner, events);
+}
+
+static uint32_t inet_poll(struct socket *s)
+{
+    uint32_t mask;
+
+    net_lock_take();
+    mask = net_sock_poll(ns_of(s));
+    WRITE_ONCE(s->mask, mask);
+    net_unlock();
+    return mask;
+}
+
+static int inet_bind(struct socket *s, const void *addr, size_t len)
+{
+    struct net_sockaddr_in sin;
+    int err = sockaddr_in_from(addr, len, &sin);
+
+    if (err != 0)
+        return err;
+    if (sin.sin_family == AF_UNSPEC) {
+        if (sin.sin_addr != 0)
+            return -EAFNOSUPPORT;
+        sin.sin_family = AF_INET; /* Linux accepts AF_UNSPEC with INADDR_ANY */
+    }
+    net_lock_take();
+    err = net_sock_bind(ns_of(s), &sin);
+    net_unlock();
+    return err;
+}
+
+static int inet_connect(struct socket *s, const void *addr, size_t len)
+{
+    struct net_sockaddr_in sin;
+    int err = sockaddr_in_from(addr, len, &sin);
+
+    if (err != 0)
+        return err;
+    net_lock_take();
+    err = net_sock_connect(ns_of(s), &sin);
+    net_unlock();
+    return err;
+}
+
+static int inet_listen(struct socket *s, int backlog)
+{
+    int err;
+
+    net_lock_take();
+    err = net_sock_listen(ns_of(s), backlog);
+    net_unlock();
+    return err;
+}
+
+static const struct sock_ops inet_ops;
+
+static int inet_accept(struct socket *s, struct socket **out, void *addr, size_t *addrlen)
+{
+    struct socket *ns = sock_alloc(&inet_ops, AF_INET, s->type, s->protocol);
+    struct net_sockaddr_in peer;
+    struct net_sock *child;
+    int err;
+
+    if (ns == NULL)
+        return -ENOMEM;
+    net_lock_take();
+    err = net_sock_accept(ns_of(s), &child, &peer);
+    if (err == 0) {
+        ns->priv = child;
+        net_sock_set_owner(child, ns, inet_notify);
+        ns->mask = net_sock_poll(child);
+    }
+    net_unlock();
+    if (err != 0) {
+        sock_free(ns);
+        return err;
+    }
+    if (addrlen != NULL)
+        sockaddr_in_to(&peer, addr, addrlen);
+    *out = ns;
+    return 0;
+}
+
+static ssize_t inet_sendmsg(struct socket *s, struct uio *u, int flags, const void *addr,
+                            size_t addrlen, struct sock_ctl *ctl)
+{
+    struct net_sockaddr_in to;
+    struct uio_cursor c;
+    struct net_uio nu;
+    ssize_t n;
+
+    (void)ctl;
+    if (addr != NULL && s->type != SOCK_STREAM) {
+        int err = sockaddr_in_from(addr, addrlen, &to);
+        if (err != 0)
+            return err;
+    }
+    net_uio_from(&nu, &c, u);
+    net_lock_take();
+    n = net_sock_sendmsg(ns_of(s), &nu, flags & ~MSG_DONTWAIT,
+                         addr != NULL && s->type != SOCK_STREAM ? &to : NULL);
+    net_unlock();
+    if (n > 0)
+        uio_skip(u, (size_t)n);
+    return n;
+}
+
+static ssize_t inet_recvmsg(struct socket *s, struct uio *u, int flags, void *addr, size_t *addrlen,
+                            int *msg_flags, struct sock_ctl *ctl)
+{
+    struct net_sockaddr_in from = {0};
+    struct uio_cursor c;
+    struct net_uio nu;
+    int mflags = 0;
+    ssize_t n;
+
+    (void)ctl;
+    net_uio_from(&nu, &c, u);
+    net_lock_take();
+    n = net_sock_recvmsg(ns_of(s), &nu, flags & ~MSG_DONTWAIT & ~MSG_WAITALL, &from, &mflags);
+    net_unlock();
+    if (n < 0)
+        return n;
+    uio_skip(u, MIN((size_t)n, u->resid));
+    if (msg_flags != NULL)
+        *msg_flags |= mflags;
+    if (addrlen != NULL) {
+        if (s->type == SOCK_STREAM)
+            *addrlen = 0;
+        else
+            sockaddr_in_to(&from, addr, addrlen);
+    }
+    return n;
+}
+
+static int inet_shutdown(struct socket *s, int how)
+{
+    int err;
+
+    net_lock_take();
+    err = net_sock_shutdown(ns_of(s), how);
+    net_unlock();
+    return err;
+}
+
+static int inet_getname(struct socket *s, void *addr, size_t *len, bool peer)
+{
+    struct net_sockaddr_in sin;
+    int err;
+
+    net_lock_take();
+    err = net_sock_getname(ns_of(s), &sin, peer);
+    net_unlock();
+    if (err == 0)
+        sockaddr_in_to(&sin, addr, len);
+    return err;
+}
+
+static int inet_setsockopt(struct socket *s, int level, int name, const void *val, size_t len)
+{
+    int err;
+
+    net_lock_take();
+    err = net_sock_setopt(ns_of(s), level, name, val, len);
+    net_unlock();
+    return err;
+}
+
+static int inet_getsockopt(struct socket *s, int level, int name, void *val, size_t *len)
+{
+    int err;
+
+    net_lock_take();
+    err = net_sock_getopt(ns_of(s), level, name, val, len);
+    net_unlock();
+    return err;
+}
+
+static int inet_take_error(struct socket *s)
+{
+    int err;
+
+    net_lock_take();
+    err = net_sock_take_error(ns_of(s));
+    WRITE_ONCE(s->mask, net_sock_poll(ns_of(s)));
+    net_unlock();
+    return err;
+}
+
+static int inet_inq(struct socket *s)
+{
+    int n;
+
+    net_lock_take();
+    n = net_sock_inq(ns_of(s));
+    net_unlock();
+    return n;
+}
+
+static void inet_release(struct socket *s)
+{
+    net_lock_take();
+    net_sock_close(ns_of(s));
+    net_unlock();
+}
+
+static const struct sock_ops inet_ops = {
+    .bind = inet_bind,
+    .connect = inet_connect,
+    .listen = inet_listen,
+    .accept = inet_accept,
+    .sendmsg = inet_sendmsg,
+    .recvmsg = inet_recvmsg,
+    .shutdown = inet_shutdown,
+    .getname = inet_getname,
+    .setsockopt = inet_setsockopt,
+    .getsockopt = inet_getsockopt,
+    .poll = inet_poll,
+    .take_error = inet_take_error,
+    .inq = inet_inq,
+    .release = inet_release,
+};
+
+int inet_create(int type, int protocol, struct socket **out)
+{
+    struct socket *s;
+    struct net_sock *ns;
+    int err;
+
+    if (the_stack == NULL)
+        return -ENOMEM;
+    s = sock_alloc(&inet_ops, AF_INET, type, protocol);
+    if (s == NULL)
+        return -ENOMEM;
+    net_lock_take();
+    err = net_sock_create(the_stack, type, protocol, &ns);
+    if (err == 0) {
+        s->priv = ns;
+        s->protocol = net_sock_protocol(ns);
+        net_sock_set_owner(ns, s, inet_notify);
+        s->mask = net_sock_poll(ns);
+    }
+    net_unlock();
+    if (err != 0) {
+        sock_free(s);
+        return err;
+    }
+    *out = s;
+    return 0;
+}
