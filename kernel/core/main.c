@@ -95,8 +95,8 @@ static void init_thread(void *arg)
         fault_trigger();
     if (selftest_requested())
         selftest_run();
+    net_kernel_init(); /* before drivers: NICs attach to the stack */
     drivers_init();
-    net_kernel_init();
     start_application();
 }
 

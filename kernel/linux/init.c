@@ -12,6 +12,7 @@
 #include "core/panic.h"
 #include "core/params.h"
 #include "core/printk.h"
+#include "fs/proc/proc.h"
 #include "fs/vfs.h"
 #include "lib/errno.h"
 #include "lib/string.h"
@@ -107,6 +108,8 @@ root_ready:
     init_process = p;
 
     mount_dev();
+    procfs_mount();
+    etc_defaults();
     /* A /tmp, as every Linux system has (Go's os.TempDir defaults to it). */
     struct inode *tmp;
     if (root_path.inode->iops->mkdir != NULL &&
