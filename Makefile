@@ -94,17 +94,37 @@ kernel-debug:
 
 QEMU_FLAGS := -M q35 -m 512M -cpu max -smp 2 -no-reboot \
 	-device isa-debug-exit,iobase=0xf4,iosize=0x04
-RUN_APPEND ?= console=ttyS0 loglevel=6
+RUN_APPEND ?= console=ttyS0 quiet
 
-image: kernel
+# The default image: the EggOS shell (userland/shell) as /init.
+SHELL_BIN := $(BUILD)/userland/shell
+INITRAMFS := $(BUILD)/initramfs.cpio
+
+$(SHELL_BIN): $(shell find userland -name '*.go') go.mod
+	@mkdir -p $(@D)
+	@echo "  GO      $@"
+	@CGO_ENABLED=0 GOOS=linux GOARCH=amd64 $(GO) build -trimpath -o $@ ./userland/shell
+
+$(BUILD)/tools/mkinitramfs: $(shell find tools/mkinitramfs internal/initramfs -name '*.go') go.mod
+	@mkdir -p $(@D)
+	@echo "  GO      $@"
+	@$(GO) build -o $@ ./tools/mkinitramfs
+
+$(INITRAMFS): $(SHELL_BIN) $(BUILD)/tools/mkinitramfs
+	@echo "  CPIO    $@"
+	@$(BUILD)/tools/mkinitramfs -o $@ init=$(SHELL_BIN)
+
+image: kernel $(INITRAMFS)
 
 run: deps-run image
 	@echo "Booting EggOS in QEMU; press Ctrl-A X to quit."
-	-$(QEMU) $(QEMU_FLAGS) -nographic -kernel $(BUILD)/eggos.elf -append "$(RUN_APPEND)"
+	-$(QEMU) $(QEMU_FLAGS) -nographic -kernel $(BUILD)/eggos.elf -initrd $(INITRAMFS) \
+		-append "$(RUN_APPEND)"
 
 debug: deps-run image
 	@echo "QEMU waits for gdb: gdb -x tools/gdbinit (see README)"
-	-$(QEMU) $(QEMU_FLAGS) -nographic -s -S -kernel $(BUILD)/eggos.elf -append "$(RUN_APPEND)"
+	-$(QEMU) $(QEMU_FLAGS) -nographic -s -S -kernel $(BUILD)/eggos.elf -initrd $(INITRAMFS) \
+		-append "$(RUN_APPEND)"
 
 # ---- tests ----
 

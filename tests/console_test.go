@@ -148,24 +148,7 @@ func consoleSession(t *testing.T, input string) {
 	if input == "keyboard" {
 		ty = keyboardTypist{m}
 	}
-	// expect waits for the console to show re after the output seen so far.
-	seen := 0
-	expect := func(re string) {
-		t.Helper()
-		rx := regexp.MustCompile(re)
-		deadline := time.Now().Add(60 * time.Second)
-		for {
-			out := m.Console()
-			if loc := rx.FindStringIndex(out[seen:]); loc != nil {
-				seen += loc[1]
-				return
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("console did not show %q; after offset %d it has:\n%q", re, seen, out[seen:])
-			}
-			time.Sleep(20 * time.Millisecond)
-		}
-	}
+	expect := newExpecter(t, m).expect
 	send := func(keys string) {
 		t.Helper()
 		if err := ty.typeKeys(keys); err != nil {
@@ -205,4 +188,33 @@ func consoleSession(t *testing.T, input string) {
 	expect(regexp.QuoteMeta(`LINE "part"`))
 	expect(`EOF\r?\n`)
 	expect(`PASS`)
+}
+
+// expecter follows a running machine's console output.
+type expecter struct {
+	t    *testing.T
+	m    *qemu.Machine
+	seen int
+}
+
+func newExpecter(t *testing.T, m *qemu.Machine) *expecter { return &expecter{t: t, m: m} }
+
+// expect waits up to a minute for the console to show re after the output
+// matched so far, and returns the match.
+func (e *expecter) expect(re string) string {
+	e.t.Helper()
+	rx := regexp.MustCompile(re)
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		out := e.m.Console()
+		if loc := rx.FindStringIndex(out[e.seen:]); loc != nil {
+			match := out[e.seen+loc[0] : e.seen+loc[1]]
+			e.seen += loc[1]
+			return match
+		}
+		if time.Now().After(deadline) {
+			e.t.Fatalf("console did not show %q; after offset %d it has:\n%q", re, e.seen, out[e.seen:])
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }

@@ -53,9 +53,11 @@ func TestGoPrograms(t *testing.T) {
 		{"io", "", ""},
 		{"profile", "", ""},
 		{"numcpu", "", ""},
+		{"files", "", ""},
 		{"net", "", ""},
 		{"unix", "", ""},
 		{"http", "", ""},
+		{"procfs", "", ""},
 	}
 	for i, gv := range goVersions {
 		gv, cpus := gv, 2-i

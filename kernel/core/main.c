@@ -17,6 +17,7 @@
 #include "arch/x86_64/trap.h"
 #include "core/boot.h"
 #include "core/main.h"
+#include "drivers/drivers.h"
 #include "core/panic.h"
 #include "core/params.h"
 #include "core/printk.h"
@@ -94,7 +95,8 @@ static void init_thread(void *arg)
         fault_trigger();
     if (selftest_requested())
         selftest_run();
-    net_kernel_init();
+    net_kernel_init(); /* before drivers: NICs attach to the stack */
+    drivers_init();
     start_application();
 }
 

@@ -6,6 +6,7 @@
  * urandom live here; the console and ttys register from tty/.
  */
 #include "core/random.h"
+#include "drivers/block/bdev.h"
 #include "fs/poll.h"
 #include "fs/vfs.h"
 #include "lib/errno.h"
@@ -124,6 +125,7 @@ void devfs_init(struct super_block *sb)
     mknod(root, "console", S_IFCHR | 0600, MKDEV(5, 1));
     mknod(root, "ttyS0", S_IFCHR | 0660, MKDEV(4, 64));
     mknod(root, "tty0", S_IFCHR | 0620, MKDEV(4, 0));
+    blkdev_devfs_init(root);
     root->iops->symlink(root, "fd", 2, "/proc/self/fd");
     root->iops->symlink(root, "stdin", 5, "/proc/self/fd/0");
     root->iops->symlink(root, "stdout", 6, "/proc/self/fd/1");

@@ -102,6 +102,7 @@ void file_put(struct file *f)
         f->ops->release(f);
     if (f->path.inode != NULL)
         path_put(&f->path);
+    kfree(f->open_name);
     kfree(f);
 }
 
@@ -124,8 +125,8 @@ int vfs_open(struct path *p, uint32_t flags, struct file **out)
     struct file *f;
     int err;
 
-    if (S_ISCHR(inode->mode) && !(flags & O_PATH)) {
-        ops = chrdev_lookup(inode->rdev);
+    if ((S_ISCHR(inode->mode) || S_ISBLK(inode->mode)) && !(flags & O_PATH)) {
+        ops = S_ISCHR(inode->mode) ? chrdev_lookup(inode->rdev) : blkdev_lookup(inode->rdev);
         if (ops == NULL)
             return -ENXIO;
     }

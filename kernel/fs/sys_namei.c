@@ -10,6 +10,7 @@
 #include "linux/syscall.h"
 #include "linux/task.h"
 #include "linux/uaccess.h"
+#include "fs/internal.h"
 #include "mm/kmalloc.h"
 
 #define R_OK 4
@@ -18,7 +19,7 @@
 #define F_OK 0
 
 /* A PATH_MAX buffer holding a user path. Free with kfree. */
-static char *get_path(const char *upath, long *err)
+char *getname_alloc(const char *upath, long *err)
 {
     char *buf = kmalloc(PATH_MAX, 0);
 
@@ -31,6 +32,72 @@ static char *get_path(const char *upath, long *err)
         kfree(buf);
         return NULL;
     }
+    return buf;
+}
+
+long user_path_lookup(int dirfd, const char *upath, int flags, struct path *out)
+{
+    long err;
+    char *buf = getname_alloc(upath, &err);
+
+    if (buf == NULL)
+        return err;
+    err = vfs_lookup(dirfd, buf, flags, out, NULL, NULL);
+    kfree(buf);
+    return err;
+}
+
+long fd_path(int fd, struct path *out)
+{
+    struct file *f = fd_get(fd);
+
+    if (f == NULL)
+        return -EBADF;
+    if (f->path.inode == NULL) {
+        file_put(f);
+        return -EBADF;
+    }
+    *out = f->path;
+    path_get(out);
+    file_put(f);
+    return 0;
+}
+
+/*
+ * The absolute form of (dirfd, pathname) as typed (not canonical), for
+ * /proc/<pid>/fd; kmalloc'd, or NULL when it cannot be made.
+ */
+static char *absolute_name(int dirfd, const char *pathname)
+{
+    size_t plen = strlen(pathname);
+    struct path dir;
+    ssize_t n = 0;
+    char *buf;
+
+    buf = kmalloc(PATH_MAX, 0);
+    if (buf == NULL)
+        return NULL;
+    if (pathname[0] != '/') {
+        if (dirfd == AT_FDCWD) {
+            struct fs_context *fs = current_process()->fs;
+            uint64_t irq = spin_lock_irqsave(&fs->lock);
+            dir = fs->cwd;
+            path_get(&dir);
+            spin_unlock_irqrestore(&fs->lock, irq);
+        } else if (fd_path(dirfd, &dir) != 0) {
+            kfree(buf);
+            return NULL;
+        }
+        n = vfs_path_string(&dir, buf, PATH_MAX);
+        path_put(&dir);
+        if (n > 0 && buf[n - 1] != '/')
+            buf[n++] = '/';
+    }
+    if (n < 0 || (size_t)n + plen + 1 > PATH_MAX) {
+        kfree(buf);
+        return NULL;
+    }
+    memcpy(buf + n, pathname, plen + 1);
     return buf;
 }
 
@@ -117,6 +184,8 @@ long do_openat(int dirfd, const char *pathname, uint32_t flags, uint32_t mode)
     path_put(&p);
     if (err != 0)
         return err;
+    if (!S_ISDIR(file_inode(f)->mode))
+        f->open_name = absolute_name(dirfd, pathname);
     err = fd_install(f, flags & O_CLOEXEC, 0);
     if (err < 0)
         file_put(f);
@@ -126,7 +195,7 @@ long do_openat(int dirfd, const char *pathname, uint32_t flags, uint32_t mode)
 SYSCALL_DEFINE4(openat, int, dirfd, const char *, upath, uint32_t, flags, uint32_t, mode)
 {
     long err;
-    char *path = get_path(upath, &err);
+    char *path = getname_alloc(upath, &err);
 
     if (path == NULL)
         return err;
@@ -138,7 +207,7 @@ SYSCALL_DEFINE4(openat, int, dirfd, const char *, upath, uint32_t, flags, uint32
 SYSCALL_DEFINE3(open, const char *, upath, uint32_t, flags, uint32_t, mode)
 {
     long err;
-    char *path = get_path(upath, &err);
+    char *path = getname_alloc(upath, &err);
 
     if (path == NULL)
         return err;
@@ -156,7 +225,7 @@ static int stat_at(int dirfd, const char *upath, int flags, struct k_stat *st)
 
     if (flags & ~(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH | AT_NO_AUTOMOUNT))
         return -EINVAL;
-    path = get_path(upath, &err);
+    path = getname_alloc(upath, &err);
     if (path == NULL)
         return (int)err;
     if (path[0] == '\0' && (flags & AT_EMPTY_PATH)) {
@@ -366,7 +435,7 @@ SYSCALL_DEFINE1(chdir, const char *, upath)
 {
     struct path p;
     long err;
-    char *path = get_path(upath, &err);
+    char *path = getname_alloc(upath, &err);
 
     if (path == NULL)
         return err;
@@ -404,7 +473,7 @@ static long do_access(int dirfd, const char *upath, int mode, int flags)
         return -EINVAL;
     if (flags & ~(AT_EACCESS | AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH))
         return -EINVAL;
-    path = get_path(upath, &err);
+    path = getname_alloc(upath, &err);
     if (path == NULL)
         return err;
     err = vfs_lookup(dirfd, path,
@@ -448,7 +517,7 @@ static long do_readlink(int dirfd, const char *upath, char *ubuf, int size)
 
     if (size <= 0)
         return -EINVAL;
-    path = get_path(upath, &err);
+    path = getname_alloc(upath, &err);
     if (path == NULL)
         return err;
     err = vfs_lookup(dirfd, path, LOOKUP_EMPTY, &p, NULL, NULL);

@@ -192,6 +192,47 @@ SYSCALL_DEFINE4(pwrite64, int, fd, const void *, buf, size_t, count, off_t, pos)
     return rw_one(fd, (void *)buf, count, pos, true);
 }
 
+/* x86-64 passes the whole offset in pos_l; pos_h exists for 32-bit ABIs. */
+SYSCALL_DEFINE5(preadv, int, fd, const struct k_iovec *, iov, int, cnt, off_t, pos_l, off_t, pos_h)
+{
+    (void)pos_h;
+    if (pos_l < 0)
+        return -EINVAL;
+    return rw_vec(fd, iov, cnt, pos_l, false);
+}
+
+SYSCALL_DEFINE5(pwritev, int, fd, const struct k_iovec *, iov, int, cnt, off_t, pos_l, off_t, pos_h)
+{
+    (void)pos_h;
+    if (pos_l < 0)
+        return -EINVAL;
+    return rw_vec(fd, iov, cnt, pos_l, true);
+}
+
+/* preadv2/pwritev2: offset -1 uses the file position; no RWF_* flag is supported. */
+static long rw_vec2(int fd, const struct k_iovec *iov, int cnt, off_t pos, int flags, bool write)
+{
+    if (flags != 0)
+        return -EOPNOTSUPP;
+    if (pos < -1)
+        return -EINVAL;
+    return rw_vec(fd, iov, cnt, pos, write);
+}
+
+SYSCALL_DEFINE6(preadv2, int, fd, const struct k_iovec *, iov, int, cnt, off_t, pos_l, off_t, pos_h,
+                int, flags)
+{
+    (void)pos_h;
+    return rw_vec2(fd, iov, cnt, pos_l, flags, false);
+}
+
+SYSCALL_DEFINE6(pwritev2, int, fd, const struct k_iovec *, iov, int, cnt, off_t, pos_l, off_t,
+                pos_h, int, flags)
+{
+    (void)pos_h;
+    return rw_vec2(fd, iov, cnt, pos_l, flags, true);
+}
+
 SYSCALL_DEFINE3(lseek, int, fd, off_t, off, int, whence)
 {
     struct file *f = fd_get(fd);

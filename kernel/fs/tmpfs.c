@@ -12,15 +12,13 @@
  * in address order.
  */
 #include "core/time.h"
+#include "fs/internal.h"
 #include "fs/poll.h"
 #include "fs/vfs.h"
 #include "lib/errno.h"
 #include "lib/string.h"
 #include "mm/kmalloc.h"
 #include "mm/page.h"
-
-#define RENAME_NOREPLACE 1
-#define RENAME_EXCHANGE 2
 
 struct dirent_node {
     struct inode *inode; /* referenced */

@@ -238,13 +238,35 @@ struct inode {
     struct waitq pollq; /* for pollable nodes (fifos) */
 };
 
+/* Linux struct statfs (x86-64), 120 bytes: what statfs and fstatfs return. */
+struct k_statfs {
+    int64_t f_type; /* the file system's magic number */
+    int64_t f_bsize;
+    uint64_t f_blocks, f_bfree, f_bavail;
+    uint64_t f_files, f_ffree;
+    int32_t f_fsid[2];
+    int64_t f_namelen;
+    int64_t f_frsize;
+    int64_t f_flags; /* ST_RDONLY ... */
+    int64_t f_spare[4];
+};
+_Static_assert(sizeof(struct k_statfs) == 120, "struct statfs");
+#define ST_RDONLY 0x1
+#define ST_NOSUID 0x2
+#define ST_NODEV 0x4
+#define ST_NOEXEC 0x8
+#define TMPFS_MAGIC 0x01021994
+#define PROC_SUPER_MAGIC 0x9fa0
+#define SYSFS_MAGIC 0x62656572
+#define EXT2_SUPER_MAGIC 0xef53
+
 struct super_block {
     const char *fstype;
     uint32_t dev; /* st_dev */
     struct inode *root;
     uint32_t flags; /* MS_RDONLY ... */
     uint64_t next_ino;
-    /* statfs */
+    /* statfs: fill the struct k_statfs at out (NULL: a memory file system's defaults). */
     int (*statfs)(struct super_block *sb, void *out);
     int (*sync)(struct super_block *sb);
     void *priv;
@@ -260,6 +282,8 @@ void inode_stat(struct inode *inode, struct k_stat *st);
 /* Register a character device's file_ops under (major, minor). */
 int chrdev_register(uint32_t major, uint32_t minor, const struct file_ops *fops);
 const struct file_ops *chrdev_lookup(uint32_t rdev);
+/* The file_ops of block device rdev (drivers/block/bdev.c), or NULL. */
+const struct file_ops *blkdev_lookup(uint32_t rdev);
 #define MKDEV(ma, mi) (((uint32_t)(ma) << 8) | ((mi)&0xff) | (((uint32_t)(mi) & ~0xffu) << 12))
 #define MAJOR(d) (((d) >> 8) & 0xfff)
 #define MINOR(d) (((d)&0xff) | (((d) >> 12) & 0xfff00))
@@ -347,6 +371,9 @@ struct file {
     uint64_t dir_cookie;      /* getdents position */
     const char *anon_name;    /* "pipe:[ino]" style name for anonymous files */
     struct list_head epitems; /* epoll watches on this file, guarded by epoll's lock */
+    /* The absolute path open() was given (kmalloc'd, freed with the file), for
+     * /proc/<pid>/fd of non-directories; NULL for anonymous files. Not updated by rename. */
+    char *open_name;
 };
 
 static inline struct inode *file_inode(const struct file *f)
@@ -395,3 +422,5 @@ void fd_foreach(void (*fn)(int fd, struct file *f, void *ctx), void *ctx);
 struct super_block *tmpfs_create(const char *fstype);
 int initramfs_unpack(struct super_block *sb, const void *data, size_t len);
 void devfs_init(struct super_block *sb);
+/* Create /etc/hostname, hosts and resolv.conf when the initramfs lacks them (boot). */
+void etc_defaults(void);

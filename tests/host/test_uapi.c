@@ -19,6 +19,10 @@ Test(uapi, files)
     SAME(sizeof(struct k_statx), statx_size);
     SAME(offsetof(struct k_statx, stx_ino), statx_ino_off);
     SAME(offsetof(struct k_statx, stx_mtime), statx_mtime_off);
+    SAME(sizeof(struct k_statfs), statfs_size);
+    SAME(offsetof(struct k_statfs, f_fsid), statfs_fsid_off);
+    SAME(offsetof(struct k_statfs, f_namelen), statfs_namelen_off);
+    SAME(offsetof(struct k_statfs, f_flags), statfs_flags_off);
     SAME(sizeof(struct k_epoll_event), epoll_event_size);
 }
 

@@ -7,6 +7,7 @@
 #include <asm/siginfo.h>
 #include <asm/signal.h>
 #include <asm/stat.h>
+#include <asm/statfs.h>
 #include <asm/termios.h>
 #include <linux/eventpoll.h>
 #include <linux/resource.h>
@@ -25,6 +26,10 @@ const struct layout linux_layout = {
     .statx_size = sizeof(struct statx),
     .statx_ino_off = offsetof(struct statx, stx_ino),
     .statx_mtime_off = offsetof(struct statx, stx_mtime),
+    .statfs_size = sizeof(struct statfs),
+    .statfs_fsid_off = offsetof(struct statfs, f_fsid),
+    .statfs_namelen_off = offsetof(struct statfs, f_namelen),
+    .statfs_flags_off = offsetof(struct statfs, f_flags),
     .siginfo_size = sizeof(siginfo_t),
     .siginfo_code_off = offsetof(siginfo_t, si_code),
     .siginfo_addr_off = offsetof(siginfo_t, si_addr),

@@ -6,6 +6,7 @@
 struct layout {
     size_t stat_size, stat_size_off, stat_mtime_off;
     size_t statx_size, statx_ino_off, statx_mtime_off;
+    size_t statfs_size, statfs_fsid_off, statfs_namelen_off, statfs_flags_off;
     size_t siginfo_size, siginfo_code_off, siginfo_addr_off, siginfo_pid_off, siginfo_timerid_off;
     size_t sigcontext_size, sigcontext_rsp_off, sigcontext_rip_off, sigcontext_fpstate_off;
     size_t stack_size, sigaction_size, sigaction_mask_off;

@@ -127,7 +127,10 @@ loop:
 			time.Sleep(time.Millisecond)
 		}
 	}
-	if ticks < 20 {
+	// Without asynchronous preemption the spinner would keep the only P and
+	// ticks would stay at 0 or 1; a loaded TCG host lets sysmon preempt only
+	// every few tens of milliseconds, so ask for a handful, not a rate.
+	if ticks < 5 {
 		c.Errorf("main goroutine ran only %d times in 2s beside a spinner", ticks)
 	}
 	atomic.StoreInt32(&stop, 1)
