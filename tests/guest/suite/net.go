@@ -31,6 +31,7 @@ func testNet(c *t) {
 	netSockopts(c)
 	netSyscallEdges(c)
 	netPing(c)
+	netProc(c)
 	netLargeTransfer(c)
 }
 
@@ -375,8 +376,40 @@ func netSyscallEdges(c *t) {
 	if werr != syscall.EPIPE && werr != syscall.ECONNRESET {
 		c.Errorf("send to a closed peer: %v", werr)
 	}
-	if fds, err := os.ReadDir("/proc/self/fd"); err == nil {
-		_ = fds // /proc may not exist yet; "socket:[ino]" is checked where it does
+}
+
+// /proc/net/tcp lists a listener with its port and its socket's inode,
+// which /proc/self/fd names "socket:[ino]"; snmp and dev have their tables.
+func netProc(c *t) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		c.Errorf("listen: %v", err)
+		return
+	}
+	defer ln.Close()
+	port := ln.Addr().(*net.TCPAddr).Port
+	f, err := ln.(*net.TCPListener).File() // a dup of the listener's fd
+	if err != nil {
+		c.Errorf("listener file: %v", err)
+		return
+	}
+	defer f.Close()
+	var st syscall.Stat_t
+	syscall.Fstat(int(f.Fd()), &st)
+	link, err := os.Readlink(fmt.Sprintf("/proc/self/fd/%d", f.Fd()))
+	if want := fmt.Sprintf("socket:[%d]", st.Ino); err != nil || link != want {
+		c.Errorf("/proc/self/fd link %q, %v; want %q", link, err, want)
+	}
+	tcp, err := os.ReadFile("/proc/net/tcp")
+	want := fmt.Sprintf(": 0100007F:%04X 00000000:0000 0A ", port)
+	if err != nil || !bytes.Contains(tcp, []byte(want)) || !bytes.Contains(tcp, []byte(fmt.Sprintf(" %d 1 ", st.Ino))) {
+		c.Errorf("/proc/net/tcp lacks %q with inode %d (%v):\n%s", want, st.Ino, err, tcp)
+	}
+	for file, want := range map[string]string{"/proc/net/snmp": "Tcp: RtoAlgorithm", "/proc/net/dev": "lo:",
+		"/proc/net/netstat": "TcpExt:", "/proc/net/udp": "local_address"} {
+		if data, err := os.ReadFile(file); err != nil || !bytes.Contains(data, []byte(want)) {
+			c.Errorf("%s lacks %q: %v\n%s", file, want, err, data)
+		}
 	}
 }
 

@@ -115,6 +115,18 @@ func unixStreamListener(c *t) {
 		}
 		wg.Wait()
 		ln.Close()
+		if name[0] == '/' {
+			if _, err := os.Stat(name); err == nil {
+				c.Errorf("Go's listener should unlink %s on close", name)
+			}
+			// The name is free again: a new listener binds it.
+			ln2, err := net.Listen("unix", name)
+			if err != nil {
+				c.Errorf("listen again on %s: %v", name, err)
+			} else {
+				ln2.Close()
+			}
+		}
 	}
 	if _, err := net.Dial("unix", "/tmp/nobody-here.sock"); err == nil {
 		c.Errorf("dial to a missing path succeeded")
