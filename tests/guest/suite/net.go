@@ -37,9 +37,8 @@ func testNet(c *t) {
 
 // Many goroutines each open a connection and echo random data.
 func netTCPEcho(c *t) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		c.Errorf("listen: %v", err)
+	ln := listenLocal(c)
+	if ln == nil {
 		return
 	}
 	defer ln.Close()
@@ -124,9 +123,8 @@ func netUDPEcho(c *t) {
 }
 
 func netDeadlines(c *t) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		c.Errorf("listen: %v", err)
+	ln := listenLocal(c)
+	if ln == nil {
 		return
 	}
 	defer ln.Close()
@@ -168,15 +166,14 @@ func netDeadlines(c *t) {
 
 // Connecting to a port nobody listens on is refused at once.
 func netRefused(c *t) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		c.Errorf("listen: %v", err)
+	ln := listenLocal(c)
+	if ln == nil {
 		return
 	}
 	addr := ln.Addr().String()
 	ln.Close()
 	t0 := time.Now()
-	_, err = net.DialTimeout("tcp", addr, 5*time.Second)
+	_, err := net.DialTimeout("tcp", addr, 5*time.Second)
 	if !errors.Is(err, syscall.ECONNREFUSED) || time.Since(t0) > 2*time.Second {
 		c.Errorf("dial closed port: %v after %v", err, time.Since(t0))
 	}
@@ -201,6 +198,16 @@ func netRefused(c *t) {
 	if err != nil || syscall.Errno(v) != syscall.ECONNREFUSED {
 		c.Errorf("SO_ERROR after refused connect: %v %v (revents %#x)", syscall.Errno(v), err, pfd[0].revents)
 	}
+}
+
+// listenLocal listens on an ephemeral port of 127.0.0.1; nil (and a failure) if it cannot.
+func listenLocal(c *t) net.Listener {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		c.Errorf("listen: %v", err)
+		return nil
+	}
+	return ln
 }
 
 // serveEcho accepts connections until ln is closed and echoes each.
@@ -230,9 +237,8 @@ func poll(fds []pollFd, ms int) int {
 
 // CloseWrite sends a FIN; the peer reads EOF and can still answer.
 func netHalfClose(c *t) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		c.Errorf("listen: %v", err)
+	ln := listenLocal(c)
+	if ln == nil {
 		return
 	}
 	defer ln.Close()
@@ -325,9 +331,8 @@ func netSyscallEdges(c *t) {
 	if _, err := syscall.Socket(syscall.AF_INET, syscall.SOCK_STREAM, 262); err != syscall.EPROTONOSUPPORT {
 		c.Errorf("MPTCP socket: %v", err)
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		c.Errorf("listen: %v", err)
+	ln := listenLocal(c)
+	if ln == nil {
 		return
 	}
 	defer ln.Close()
@@ -381,9 +386,8 @@ func netSyscallEdges(c *t) {
 // /proc/net/tcp lists a listener with its port and its socket's inode,
 // which /proc/self/fd names "socket:[ino]"; snmp and dev have their tables.
 func netProc(c *t) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		c.Errorf("listen: %v", err)
+	ln := listenLocal(c)
+	if ln == nil {
 		return
 	}
 	defer ln.Close()
@@ -445,9 +449,8 @@ func netPing(c *t) {
 // 64 MiB through one connection, checked with SHA-256.
 func netLargeTransfer(c *t) {
 	const size = 64 << 20
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		c.Errorf("listen: %v", err)
+	ln := listenLocal(c)
+	if ln == nil {
 		return
 	}
 	defer ln.Close()
