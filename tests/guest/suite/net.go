@@ -31,6 +31,7 @@ func testNet(c *t) {
 	netSockopts(c)
 	netSyscallEdges(c)
 	netPing(c)
+	netMmsg(c)
 	netProc(c)
 	netLargeTransfer(c)
 }
@@ -413,6 +414,65 @@ func netProc(c *t) {
 		"/proc/net/netstat": "TcpExt:", "/proc/net/udp": "local_address"} {
 		if data, err := os.ReadFile(file); err != nil || !bytes.Contains(data, []byte(want)) {
 			c.Errorf("%s lacks %q: %v\n%s", file, want, err, data)
+		}
+	}
+}
+
+// mmsghdr is struct mmsghdr on amd64.
+type mmsghdr struct {
+	hdr syscall.Msghdr
+	len uint32
+	_   uint32
+}
+
+// sendmmsg and recvmmsg move several UDP datagrams per call.
+func netMmsg(c *t) {
+	rx, err1 := syscall.Socket(syscall.AF_INET, syscall.SOCK_DGRAM, 0)
+	tx, err2 := syscall.Socket(syscall.AF_INET, syscall.SOCK_DGRAM, 0)
+	if err1 != nil || err2 != nil {
+		c.Errorf("udp sockets: %v %v", err1, err2)
+		return
+	}
+	defer syscall.Close(rx)
+	defer syscall.Close(tx)
+	syscall.Bind(rx, &syscall.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}})
+	sa, _ := syscall.Getsockname(rx)
+	syscall.Connect(tx, sa)
+	payloads := []string{"first", "second datagram", "3"}
+	msgs := make([]mmsghdr, len(payloads))
+	iovs := make([]syscall.Iovec, len(payloads))
+	for i, p := range payloads {
+		b := []byte(p)
+		iovs[i].Base = &b[0]
+		iovs[i].SetLen(len(b))
+		msgs[i].hdr.Iov = &iovs[i]
+		msgs[i].hdr.Iovlen = 1
+	}
+	n, _, e := syscall.Syscall6(307 /* sendmmsg */, uintptr(tx), uintptr(unsafe.Pointer(&msgs[0])), uintptr(len(msgs)), 0, 0, 0)
+	if e != 0 || n != 3 || msgs[1].len != uint32(len(payloads[1])) {
+		c.Errorf("sendmmsg: %d %v (len[1] %d)", n, e, msgs[1].len)
+		return
+	}
+	time.Sleep(20 * time.Millisecond)
+	recv := make([]mmsghdr, 4)
+	bufs := make([][]byte, 4)
+	riov := make([]syscall.Iovec, 4)
+	for i := range recv {
+		bufs[i] = make([]byte, 64)
+		riov[i].Base = &bufs[i][0]
+		riov[i].SetLen(64)
+		recv[i].hdr.Iov = &riov[i]
+		recv[i].hdr.Iovlen = 1
+	}
+	const msgWaitForOne = 0x10000
+	n, _, e = syscall.Syscall6(299 /* recvmmsg */, uintptr(rx), uintptr(unsafe.Pointer(&recv[0])), 4, msgWaitForOne, 0, 0)
+	if e != 0 || n != 3 {
+		c.Errorf("recvmmsg: %d %v", n, e)
+		return
+	}
+	for i, p := range payloads {
+		if got := string(bufs[i][:recv[i].len]); got != p {
+			c.Errorf("recvmmsg message %d: %q, want %q", i, got, p)
 		}
 	}
 }
