@@ -32,6 +32,7 @@ func testNet(c *t) {
 	netSyscallEdges(c)
 	netPing(c)
 	netMmsg(c)
+	netEpoll(c)
 	netProc(c)
 	netLargeTransfer(c)
 }
@@ -415,6 +416,83 @@ func netProc(c *t) {
 		if data, err := os.ReadFile(file); err != nil || !bytes.Contains(data, []byte(want)) {
 			c.Errorf("%s lacks %q: %v\n%s", file, want, err, data)
 		}
+	}
+}
+
+// epollOnce waits up to ms for events on ep and returns the mask reported for fd (0: none).
+func epollOnce(ep, fd, ms int) uint32 {
+	evs := make([]syscall.EpollEvent, 4)
+	n, _ := syscall.EpollWait(ep, evs, ms)
+	var mask uint32
+	for _, ev := range evs[:max0(n)] {
+		if int(ev.Fd) == fd {
+			mask |= ev.Events
+		}
+	}
+	return mask
+}
+
+func max0(n int) int {
+	if n < 0 {
+		return 0
+	}
+	return n
+}
+
+// Edge-triggered epoll on TCP sockets as Go's netpoller uses it: readiness
+// at EPOLL_CTL_ADD, EPOLLIN per arrival, EPOLLRDHUP on a FIN, EPOLLERR and
+// EPOLLHUP after a refused connect.
+func netEpoll(c *t) {
+	ln := listenLocal(c)
+	if ln == nil {
+		return
+	}
+	defer ln.Close()
+	port := ln.Addr().(*net.TCPAddr).Port
+	fd, _ := syscall.Socket(syscall.AF_INET, syscall.SOCK_STREAM|syscall.SOCK_NONBLOCK, 0)
+	defer syscall.Close(fd)
+	ep, err := syscall.EpollCreate1(syscall.EPOLL_CLOEXEC)
+	if err != nil {
+		c.Errorf("epoll_create1: %v", err)
+		return
+	}
+	defer syscall.Close(ep)
+	const et = 1 << 31 // EPOLLET
+	ev := syscall.EpollEvent{Events: syscall.EPOLLIN | syscall.EPOLLOUT | syscall.EPOLLRDHUP | et, Fd: int32(fd)}
+	syscall.Connect(fd, &syscall.SockaddrInet4{Port: port, Addr: [4]byte{127, 0, 0, 1}})
+	syscall.EpollCtl(ep, syscall.EPOLL_CTL_ADD, fd, &ev)
+	if m := epollOnce(ep, fd, 2000); m&syscall.EPOLLOUT == 0 {
+		c.Errorf("connected socket: epoll mask %#x, want EPOLLOUT", m)
+	}
+	peer, err := ln.Accept()
+	if err != nil {
+		c.Errorf("accept: %v", err)
+		return
+	}
+	defer peer.Close()
+	peer.Write([]byte("data"))
+	if m := epollOnce(ep, fd, 2000); m&syscall.EPOLLIN == 0 {
+		c.Errorf("data arrived: epoll mask %#x, want EPOLLIN", m)
+	}
+	peer.(*net.TCPConn).CloseWrite()
+	if m := epollOnce(ep, fd, 2000); m&syscall.EPOLLRDHUP == 0 || m&syscall.EPOLLIN == 0 {
+		c.Errorf("peer's FIN: epoll mask %#x, want EPOLLIN|EPOLLRDHUP", m)
+	}
+	// A socket with data pending reports it at EPOLL_CTL_ADD (level-triggered here).
+	ep2, _ := syscall.EpollCreate1(0)
+	defer syscall.Close(ep2)
+	syscall.EpollCtl(ep2, syscall.EPOLL_CTL_ADD, fd, &syscall.EpollEvent{Events: syscall.EPOLLIN, Fd: int32(fd)})
+	if m := epollOnce(ep2, fd, 0); m&syscall.EPOLLIN == 0 {
+		c.Errorf("readiness at EPOLL_CTL_ADD: %#x", m)
+	}
+	// Refused: EPOLLERR and EPOLLHUP with EPOLLOUT, as Linux reports it.
+	ln.Close()
+	rf, _ := syscall.Socket(syscall.AF_INET, syscall.SOCK_STREAM|syscall.SOCK_NONBLOCK, 0)
+	defer syscall.Close(rf)
+	syscall.EpollCtl(ep2, syscall.EPOLL_CTL_ADD, rf, &syscall.EpollEvent{Events: syscall.EPOLLOUT | et, Fd: int32(rf)})
+	syscall.Connect(rf, &syscall.SockaddrInet4{Port: port, Addr: [4]byte{127, 0, 0, 1}})
+	if m := epollOnce(ep2, rf, 2000); m&syscall.EPOLLERR == 0 || m&syscall.EPOLLHUP == 0 {
+		c.Errorf("refused connect: epoll mask %#x, want EPOLLERR|EPOLLHUP", m)
 	}
 }
 
