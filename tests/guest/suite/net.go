@@ -9,6 +9,7 @@ import (
 	"math/rand"
 	"net"
 	"os"
+	"runtime"
 	"strconv"
 	"sync"
 	"syscall"
@@ -33,6 +34,7 @@ func testNet(c *t) {
 	netPing(c)
 	netMmsg(c)
 	netEpoll(c)
+	netRestart(c)
 	netProc(c)
 	netLargeTransfer(c)
 }
@@ -493,6 +495,82 @@ func netEpoll(c *t) {
 	syscall.Connect(rf, &syscall.SockaddrInet4{Port: port, Addr: [4]byte{127, 0, 0, 1}})
 	if m := epollOnce(ep2, rf, 2000); m&syscall.EPOLLERR == 0 || m&syscall.EPOLLHUP == 0 {
 		c.Errorf("refused connect: epoll mask %#x, want EPOLLERR|EPOLLHUP", m)
+	}
+}
+
+// A blocking read interrupted by a signal whose handler has SA_RESTART (Go
+// installs SIGURG so) is restarted and returns the data sent later, not EINTR.
+func netRestart(c *t) {
+	fds, err := syscall.Socketpair(syscall.AF_UNIX, syscall.SOCK_STREAM, 0)
+	if err != nil {
+		c.Errorf("socketpair: %v", err)
+		return
+	}
+	defer syscall.Close(fds[0])
+	defer syscall.Close(fds[1])
+	tid := make(chan int)
+	done := make(chan error)
+	go func() {
+		runtime.LockOSThread()
+		defer runtime.UnlockOSThread()
+		tid <- syscall.Gettid()
+		buf := make([]byte, 8)
+		n, err := syscall.Read(fds[0], buf)
+		if err == nil && string(buf[:n]) != "late" {
+			err = fmt.Errorf("read %q", buf[:n])
+		}
+		done <- err
+	}()
+	t := <-tid
+	for i := 0; i < 5; i++ {
+		time.Sleep(20 * time.Millisecond)
+		syscall.Tgkill(os.Getpid(), t, syscall.SIGURG)
+	}
+	syscall.Write(fds[1], []byte("late"))
+	select {
+	case err := <-done:
+		if err != nil {
+			c.Errorf("blocking read across signals: %v", err)
+		}
+	case <-time.After(5 * time.Second):
+		c.Errorf("blocking read did not return after the write")
+	}
+	// A blocking TCP accept is restarted the same way.
+	ln := listenLocal(c)
+	if ln == nil {
+		return
+	}
+	defer ln.Close()
+	lf, _ := ln.(*net.TCPListener).File()
+	defer lf.Close()
+	lfd := int(lf.Fd())
+	syscall.SetNonblock(lfd, false)
+	go func() {
+		runtime.LockOSThread()
+		defer runtime.UnlockOSThread()
+		tid <- syscall.Gettid()
+		nfd, _, err := syscall.Accept(lfd)
+		if err == nil {
+			syscall.Close(nfd)
+		}
+		done <- err
+	}()
+	t = <-tid
+	for i := 0; i < 3; i++ {
+		time.Sleep(20 * time.Millisecond)
+		syscall.Tgkill(os.Getpid(), t, syscall.SIGURG)
+	}
+	conn, err := net.Dial("tcp", ln.Addr().String())
+	if err == nil {
+		defer conn.Close()
+	}
+	select {
+	case err := <-done:
+		if err != nil {
+			c.Errorf("blocking accept across signals: %v", err)
+		}
+	case <-time.After(5 * time.Second):
+		c.Errorf("blocking accept did not return after a connect")
 	}
 }
 
