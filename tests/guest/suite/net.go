@@ -501,9 +501,8 @@ func netEpoll(c *t) {
 // A blocking read interrupted by a signal whose handler has SA_RESTART (Go
 // installs SIGURG so) is restarted and returns the data sent later, not EINTR.
 func netRestart(c *t) {
-	fds, err := syscall.Socketpair(syscall.AF_UNIX, syscall.SOCK_STREAM, 0)
-	if err != nil {
-		c.Errorf("socketpair: %v", err)
+	fds, ok := streamPair(c)
+	if !ok {
 		return
 	}
 	defer syscall.Close(fds[0])

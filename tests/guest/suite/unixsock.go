@@ -176,11 +176,20 @@ func unixDatagram(c *t) {
 	}
 }
 
-// A pipe's read end travels over a socketpair with SCM_RIGHTS.
-func unixRights(c *t) {
+// streamPair is a connected AF_UNIX stream socketpair (ok false, and a failure, if not).
+func streamPair(c *t) ([2]int, bool) {
 	fds, err := syscall.Socketpair(syscall.AF_UNIX, syscall.SOCK_STREAM, 0)
 	if err != nil {
 		c.Errorf("socketpair: %v", err)
+		return fds, false
+	}
+	return fds, true
+}
+
+// A pipe's read end travels over a socketpair with SCM_RIGHTS.
+func unixRights(c *t) {
+	fds, ok := streamPair(c)
+	if !ok {
 		return
 	}
 	defer syscall.Close(fds[0])
