@@ -57,6 +57,7 @@ func TestGoPrograms(t *testing.T) {
 		{"net", "", ""},
 		{"unix", "", ""},
 		{"http", "", ""},
+		{"procfs", "", ""},
 	}
 	for i, gv := range goVersions {
 		gv, cpus := gv, 2-i

@@ -102,6 +102,7 @@ void file_put(struct file *f)
         f->ops->release(f);
     if (f->path.inode != NULL)
         path_put(&f->path);
+    kfree(f->open_name);
     kfree(f);
 }
 

@@ -2,7 +2,9 @@
  * inode.c - inode life cycle, stat, character device registry, mounts.
  */
 #include "core/time.h"
+#include "fs/internal.h"
 #include "fs/vfs.h"
+#include "lib/seqbuf.h"
 #include "lib/errno.h"
 #include "lib/printf.h"
 #include "lib/string.h"
@@ -183,4 +185,53 @@ size_t vfs_format_mounts(char *buf, size_t size)
     }
     spin_unlock_irqrestore(&mount_lock, flags);
     return n;
+}
+
+/* Mount options as /proc shows them. */
+static const char *mount_options(const struct mount *m)
+{
+    bool ro = m->sb->flags & SB_RDONLY;
+
+    if (strcmp(m->sb->fstype, "proc") == 0 || strcmp(m->sb->fstype, "sysfs") == 0)
+        return ro ? "ro,nosuid,nodev,noexec,relatime" : "rw,nosuid,nodev,noexec,relatime";
+    return ro ? "ro,relatime" : "rw,relatime";
+}
+
+void vfs_format_mounts_seq(struct seqbuf *s)
+{
+    struct mount *m;
+    uint64_t flags = spin_lock_irqsave(&mount_lock);
+
+    list_for_each_entry (m, &mounts, link)
+        seq_printf(s, "%s %s %s %s 0 0\n", m->sb->fstype, m->path, m->sb->fstype, mount_options(m));
+    spin_unlock_irqrestore(&mount_lock, flags);
+}
+
+/* Mount IDs are positions in the mount list, from 1 (the root mount). */
+static int mount_id(const struct mount *target)
+{
+    const struct mount *m;
+    int id = 1;
+
+    list_for_each_entry (m, &mounts, link) {
+        if (m == target)
+            return id;
+        id++;
+    }
+    return 0;
+}
+
+void vfs_format_mountinfo(struct seqbuf *s)
+{
+    struct mount *m;
+    uint64_t flags = spin_lock_irqsave(&mount_lock);
+
+    list_for_each_entry (m, &mounts, link) {
+        int id = mount_id(m);
+        seq_printf(s, "%d %d 0:%u / %s %s - %s %s %s\n", id,
+                   m->parent != NULL ? mount_id(m->parent) : id, m->sb->dev, m->path,
+                   mount_options(m), m->sb->fstype, m->sb->fstype,
+                   (m->sb->flags & SB_RDONLY) ? "ro" : "rw");
+    }
+    spin_unlock_irqrestore(&mount_lock, flags);
 }

@@ -19,6 +19,12 @@
  */
 char *getname_alloc(const char *upath, long *err);
 
+/* vfs_lookup of a user path: 0 and a referenced *out, or -errno. */
+long user_path_lookup(int dirfd, const char *upath, int flags, struct path *out);
+
+/* The path fd was opened on (referenced), or -EBADF (bad fd, anonymous file). */
+long fd_path(int fd, struct path *out);
+
 /* Open the regular file at (dirfd, pathname) as the open syscalls do; returns an fd or -errno. */
 long do_openat(int dirfd, const char *pathname, uint32_t flags, uint32_t mode);
 
@@ -29,3 +35,8 @@ static inline bool mount_is_mountpoint(struct mount *mnt, struct inode *inode)
 {
     return mount_lookup(mnt, inode) != NULL;
 }
+
+struct seqbuf;
+/* /proc/mounts and /proc/<pid>/mountinfo text (inode.c). */
+void vfs_format_mounts_seq(struct seqbuf *s);
+void vfs_format_mountinfo(struct seqbuf *s);

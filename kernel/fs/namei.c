@@ -281,6 +281,10 @@ ssize_t vfs_path_string(const struct path *p, char *buf, size_t size)
 
     if (tmp == NULL)
         return -ENOMEM;
+    if (!S_ISDIR(p->inode->mode)) {
+        kfree(tmp);
+        return -ENOTDIR; /* only directories know their parent */
+    }
     path_get(&cur);
     for (;;) {
         while (!same_path(&cur, root) && cur.inode == cur.mnt->sb->root && cur.mnt->parent)

@@ -180,26 +180,6 @@ static void net_uio_from(struct net_uio *nu, struct uio_cursor *c, struct uio *u
 
 /* ---- addresses ---- */
 
-static int sockaddr_in_from(const void *addr, size_t len, struct net_sockaddr_in *sin)
-{
-    uint16_t family;
-
-    if (len < sizeof(family))
-        return -EINVAL;
-    memcpy(&family, addr, sizeof(family));
-    memset(sin, 0, sizeof(*sin));
-    if (family == AF_UNSPEC) {
-        memcpy(sin, addr, MIN(len, sizeof(*sin)));
-        return 0;
-    }
-    if (len < sizeof(*sin))
-        return -EINVAL;
-    if (family != AF_INET)
-        return -EAFNOSUPPORT;
-    memcpy(sin, addr, sizeof(*sin));
-    return 0;
-}
-
 static void sockaddr_in_to(const struct net_sockaddr_in *sin, void *addr, size_t *len)
 {
     if (addr != NULL)
@@ -234,7 +214,7 @@ static uint32_t inet_poll(struct socket *s)
 static int inet_bind(struct socket *s, const void *addr, size_t len)
 {
     struct net_sockaddr_in sin;
-    int err = sockaddr_in_from(addr, len, &sin);
+    int err = inet_addr_parse(addr, len, &sin);
 
     if (err != 0)
         return err;
@@ -252,7 +232,7 @@ static int inet_bind(struct socket *s, const void *addr, size_t len)
 static int inet_connect(struct socket *s, const void *addr, size_t len)
 {
     struct net_sockaddr_in sin;
-    int err = sockaddr_in_from(addr, len, &sin);
+    int err = inet_addr_parse(addr, len, &sin);
 
     if (err != 0)
         return err;
@@ -311,7 +291,7 @@ static ssize_t inet_sendmsg(struct socket *s, struct uio *u, int flags, const vo
 
     (void)ctl;
     if (addr != NULL && s->type != SOCK_STREAM) {
-        int err = sockaddr_in_from(addr, addrlen, &to);
+        int err = inet_addr_parse(addr, addrlen, &to);
         if (err != 0)
             return err;
     }
@@ -417,8 +397,44 @@ static int inet_inq(struct socket *s)
     return n;
 }
 
+/*
+ * SO_LINGER with a time: close() waits until the peer has acknowledged
+ * everything we sent, the time passes or a signal comes (as Linux does,
+ * O_NONBLOCK or not); the stack then resets a connection that did not
+ * finish in time.
+ */
+static void inet_linger(struct socket *s)
+{
+    struct net_linger l = {0};
+    size_t len = sizeof(l);
+    uint64_t deadline;
+
+    if (s->type != SOCK_STREAM)
+        return;
+    net_lock_take();
+    if (net_sock_getopt(ns_of(s), SOL_SOCKET, NET_SO_LINGER, &l, &len) != 0)
+        l.l_onoff = 0;
+    net_unlock();
+    if (l.l_onoff == 0 || l.l_linger <= 0)
+        return;
+    deadline = ktime_ns() + (uint64_t)l.l_linger * NSEC_PER_SEC;
+    for (;;) {
+        uint32_t seen = READ_ONCE(s->changes);
+        int outq;
+
+        net_lock_take();
+        outq = net_sock_outq(ns_of(s));
+        net_unlock();
+        if (outq <= 0)
+            return;
+        if (wait_event(&s->wq, READ_ONCE(s->changes) != seen, deadline, SLEEP_INTERRUPTIBLE) != 0)
+            return;
+    }
+}
+
 static void inet_release(struct socket *s)
 {
+    inet_linger(s);
     net_lock_take();
     net_sock_close(ns_of(s));
     net_unlock();

@@ -54,17 +54,7 @@ static long attr_target(int dirfd, const char *upath, int flags, struct path *ou
         spin_unlock_irqrestore(&fs->lock, irq);
         return 0;
     }
-    struct file *f = fd_get(dirfd);
-    if (f == NULL)
-        return -EBADF;
-    if (f->path.inode == NULL) {
-        file_put(f);
-        return -EBADF;
-    }
-    *out = f->path;
-    path_get(out);
-    file_put(f);
-    return 0;
+    return fd_path(dirfd, out);
 }
 
 /* Apply a to the inode at p, checking the mount is writable. */
@@ -233,13 +223,8 @@ static long truncate_path(struct path *p, int64_t len)
 SYSCALL_DEFINE2(truncate, const char *, upath, int64_t, len)
 {
     struct path p;
-    long err;
-    char *buf = getname_alloc(upath, &err);
+    long err = user_path_lookup(AT_FDCWD, upath, LOOKUP_FOLLOW, &p);
 
-    if (buf == NULL)
-        return err;
-    err = vfs_lookup(AT_FDCWD, buf, LOOKUP_FOLLOW, &p, NULL, NULL);
-    kfree(buf);
     if (err != 0)
         return err;
     err = truncate_path(&p, len);
@@ -328,13 +313,8 @@ SYSCALL_DEFINE2(statfs, const char *, upath, struct k_statfs *, ubuf)
 {
     struct k_statfs st;
     struct path p;
-    long err;
-    char *buf = getname_alloc(upath, &err);
+    long err = user_path_lookup(AT_FDCWD, upath, LOOKUP_FOLLOW, &p);
 
-    if (buf == NULL)
-        return err;
-    err = vfs_lookup(AT_FDCWD, buf, LOOKUP_FOLLOW, &p, NULL, NULL);
-    kfree(buf);
     if (err != 0)
         return err;
     err = do_statfs(&p, &st);

@@ -338,18 +338,8 @@ static long link_source(int dirfd, const char *upath, int flags, struct path *ou
     if (buf == NULL)
         return err;
     if (buf[0] == '\0' && (flags & AT_EMPTY_PATH)) {
-        struct file *f = fd_get(dirfd);
         kfree(buf);
-        if (f == NULL)
-            return -EBADF;
-        if (f->path.inode == NULL) {
-            file_put(f);
-            return -EINVAL;
-        }
-        *out = f->path;
-        path_get(out);
-        file_put(f);
-        return 0;
+        return fd_path(dirfd, out);
     }
     err = vfs_lookup(dirfd, buf, (flags & AT_SYMLINK_FOLLOW) ? LOOKUP_FOLLOW : 0, out, NULL, NULL);
     kfree(buf);

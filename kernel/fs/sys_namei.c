@@ -35,6 +35,72 @@ char *getname_alloc(const char *upath, long *err)
     return buf;
 }
 
+long user_path_lookup(int dirfd, const char *upath, int flags, struct path *out)
+{
+    long err;
+    char *buf = getname_alloc(upath, &err);
+
+    if (buf == NULL)
+        return err;
+    err = vfs_lookup(dirfd, buf, flags, out, NULL, NULL);
+    kfree(buf);
+    return err;
+}
+
+long fd_path(int fd, struct path *out)
+{
+    struct file *f = fd_get(fd);
+
+    if (f == NULL)
+        return -EBADF;
+    if (f->path.inode == NULL) {
+        file_put(f);
+        return -EBADF;
+    }
+    *out = f->path;
+    path_get(out);
+    file_put(f);
+    return 0;
+}
+
+/*
+ * The absolute form of (dirfd, pathname) as typed (not canonical), for
+ * /proc/<pid>/fd; kmalloc'd, or NULL when it cannot be made.
+ */
+static char *absolute_name(int dirfd, const char *pathname)
+{
+    size_t plen = strlen(pathname);
+    struct path dir;
+    ssize_t n = 0;
+    char *buf;
+
+    buf = kmalloc(PATH_MAX, 0);
+    if (buf == NULL)
+        return NULL;
+    if (pathname[0] != '/') {
+        if (dirfd == AT_FDCWD) {
+            struct fs_context *fs = current_process()->fs;
+            uint64_t irq = spin_lock_irqsave(&fs->lock);
+            dir = fs->cwd;
+            path_get(&dir);
+            spin_unlock_irqrestore(&fs->lock, irq);
+        } else if (fd_path(dirfd, &dir) != 0) {
+            kfree(buf);
+            return NULL;
+        }
+        n = vfs_path_string(&dir, buf, PATH_MAX);
+        path_put(&dir);
+        if (n > 0 && buf[n - 1] != '/')
+            buf[n++] = '/';
+    }
+    if (n < 0 || (size_t)n + plen + 1 > PATH_MAX) {
+        kfree(buf);
+        return NULL;
+    }
+    memcpy(buf + n, pathname, plen + 1);
+    return buf;
+}
+
 long do_openat(int dirfd, const char *pathname, uint32_t flags, uint32_t mode)
 {
     struct path dir, p;
@@ -118,6 +184,8 @@ long do_openat(int dirfd, const char *pathname, uint32_t flags, uint32_t mode)
     path_put(&p);
     if (err != 0)
         return err;
+    if (!S_ISDIR(file_inode(f)->mode))
+        f->open_name = absolute_name(dirfd, pathname);
     err = fd_install(f, flags & O_CLOEXEC, 0);
     if (err < 0)
         file_put(f);

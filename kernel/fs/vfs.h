@@ -371,6 +371,9 @@ struct file {
     uint64_t dir_cookie;      /* getdents position */
     const char *anon_name;    /* "pipe:[ino]" style name for anonymous files */
     struct list_head epitems; /* epoll watches on this file, guarded by epoll's lock */
+    /* The absolute path open() was given (kmalloc'd, freed with the file), for
+     * /proc/<pid>/fd of non-directories; NULL for anonymous files. Not updated by rename. */
+    char *open_name;
 };
 
 static inline struct inode *file_inode(const struct file *f)
@@ -419,3 +422,5 @@ void fd_foreach(void (*fn)(int fd, struct file *f, void *ctx), void *ctx);
 struct super_block *tmpfs_create(const char *fstype);
 int initramfs_unpack(struct super_block *sb, const void *data, size_t len);
 void devfs_init(struct super_block *sb);
+/* Create /etc/hostname, hosts and resolv.conf when the initramfs lacks them (boot). */
+void etc_defaults(void);

@@ -173,6 +173,8 @@ int exec_application(struct process *p, const char *path, char *const argv[], un
         goto restore_mm;
     }
     mm->brk_start = mm->brk = info->hi + bias;
+    mm->image_start = info->lo + bias;
+    mm->image_end = info->hi + bias;
 
     /* The stack: 8 MiB reserved, touched on demand, just below the top. */
     stack_top = STACK_TOP - ((uint64_t)(random_u32() & 0x3ff) << PAGE_SHIFT);

@@ -95,10 +95,11 @@ struct mm {
     uintptr_t mmap_top;       /* top-down search starts here */
     uintptr_t stack_top;
     uintptr_t arg_start, arg_end, env_start, env_end; /* for /proc */
-    uint64_t rss_pages;                               /* resident user pages; guarded by lock */
-    struct list_head gather;  /* unmapped pages waiting for the TLB shootdown */
-    uint64_t committed_pages; /* writable private pages mapped (accounting) */
-    int refs;                 /* threads using it */
+    uintptr_t image_start, image_end; /* the program's ELF segments, named in /proc maps */
+    uint64_t rss_pages;               /* resident user pages; guarded by lock */
+    struct list_head gather;          /* unmapped pages waiting for the TLB shootdown */
+    uint64_t committed_pages;         /* writable private pages mapped (accounting) */
+    int refs;                         /* threads using it */
 };
 
 /* A new address space with the kernel half shared; NULL when out of memory. */

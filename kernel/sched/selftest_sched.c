@@ -89,6 +89,47 @@ SELFTEST(preemption)
     ST_CHECK(a > 0 && b > 0, "a spinner never ran (%lu, %lu)", a, b);
 }
 
+static struct waitq wake_wq = WAITQ_INIT(wake_wq);
+static volatile bool wake_go, wake_ran;
+
+static void wake_sleeper(void *arg)
+{
+    (void)arg;
+    wait_event(&wake_wq, READ_ONCE(wake_go), 0, 0);
+    wake_ran = true;
+    __atomic_fetch_add(&finished, 1, __ATOMIC_SEQ_CST);
+}
+
+/*
+ * A thread woken on this CPU runs even though the waker never blocks: the
+ * wakeup must arm the timer that ends the waker's slice (a tickless kernel
+ * has no other interrupt coming).
+ */
+SELFTEST(wake_ends_slice)
+{
+    finished = 0;
+    wake_go = wake_ran = false;
+    preempt_disable(); /* stay on this CPU until the sleeper is placed */
+    struct thread *t = thread_create("sleeper", wake_sleeper, NULL);
+    ST_CHECK(t != NULL, "thread_create failed");
+    if (t == NULL) {
+        preempt_enable();
+        return;
+    }
+    thread_start(t, (int)cpu_id());
+    preempt_enable();
+    thread_sleep_until(ktime_ns() + 5 * NSEC_PER_MSEC, 0); /* it blocks */
+    wake_go = true;
+    waitq_wake_all(&wake_wq);
+    uint64_t start = ktime_ns();
+    while (!READ_ONCE(wake_ran) && ktime_ns() - start < NSEC_PER_SEC)
+        cpu_relax();
+    uint64_t waited = ktime_ns() - start;
+    ST_CHECK(wake_ran, "the woken thread did not run while its waker spun for %lu ms",
+             waited / NSEC_PER_MSEC);
+    wait_finished(1, 5 * NSEC_PER_SEC);
+}
+
 /* Sleeps never end early, and end within a bounded delay after the deadline. */
 SELFTEST(timer_accuracy)
 {

@@ -30,6 +30,7 @@ func testNet(c *t) {
 	netHalfClose(c)
 	netSockopts(c)
 	netSyscallEdges(c)
+	netPing(c)
 	netLargeTransfer(c)
 }
 
@@ -255,6 +256,12 @@ func netHalfClose(c *t) {
 	if err != nil || string(reply) != "got 12345" {
 		c.Errorf("half close: %q %v", reply, err)
 	}
+	// SO_LINGER with a time: close waits for the ACKs, which are all in.
+	conn.(*net.TCPConn).SetLinger(5)
+	t0 := time.Now()
+	if err := conn.Close(); err != nil || time.Since(t0) > time.Second {
+		c.Errorf("close with SO_LINGER: %v after %v", err, time.Since(t0))
+	}
 }
 
 func netSockopts(c *t) {
@@ -370,6 +377,35 @@ func netSyscallEdges(c *t) {
 	}
 	if fds, err := os.ReadDir("/proc/self/fd"); err == nil {
 		_ = fds // /proc may not exist yet; "socket:[ino]" is checked where it does
+	}
+}
+
+// An ICMP datagram ("ping") socket: echo request to 127.0.0.1, reply with the same payload.
+func netPing(c *t) {
+	fd, err := syscall.Socket(syscall.AF_INET, syscall.SOCK_DGRAM, syscall.IPPROTO_ICMP)
+	if err != nil {
+		c.Errorf("ping socket: %v", err)
+		return
+	}
+	defer syscall.Close(fd)
+	req := []byte{8, 0, 0, 0, 0, 0, 0, 7, 'e', 'g', 'g', 's'} // type 8, id (the kernel's), seq 7
+	if err := syscall.Sendto(fd, req, 0, &syscall.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}}); err != nil {
+		c.Errorf("ping sendto: %v", err)
+		return
+	}
+	tv := syscall.Timeval{Sec: 5}
+	syscall.SetsockoptTimeval(fd, syscall.SOL_SOCKET, syscall.SO_RCVTIMEO, &tv)
+	buf := make([]byte, 64)
+	n, from, err := syscall.Recvfrom(fd, buf, 0)
+	if err != nil || n != len(req) || buf[0] != 0 || buf[7] != 7 || string(buf[8:n]) != "eggs" {
+		c.Errorf("ping reply: % x from %v: %v", buf[:n], from, err)
+	}
+	// SO_RCVTIMEO: nothing more comes, the read gives up with EAGAIN.
+	tv = syscall.Timeval{Usec: 100000}
+	syscall.SetsockoptTimeval(fd, syscall.SOL_SOCKET, syscall.SO_RCVTIMEO, &tv)
+	t0 := time.Now()
+	if _, _, err := syscall.Recvfrom(fd, buf, 0); err != syscall.EAGAIN || time.Since(t0) < 100*time.Millisecond {
+		c.Errorf("SO_RCVTIMEO: %v after %v", err, time.Since(t0))
 	}
 }
 
