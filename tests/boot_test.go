@@ -70,7 +70,8 @@ func TestSelftests(t *testing.T) {
 			res := boot(t, cfg)
 			wantStatus(t, res, 0)
 			wantConsole(t, res, "selftest paging: ok", "selftest heap_stress: ok",
-				"selftest threads: ok", "selftest waitq: ok", "selftest timer_accuracy: ok")
+				"selftest threads: ok", "selftest waitq: ok", "selftest timer_accuracy: ok",
+				"selftest wake_ends_slice: ok")
 			if !regexp.MustCompile(`selftest: \d+ run, 0 failed`).MatchString(res.Console) {
 				t.Errorf("not every self-test passed")
 			}

@@ -54,12 +54,12 @@ func TestGoPrograms(t *testing.T) {
 		{"profile", "", ""},
 		{"numcpu", "", ""},
 		{"files", "", ""},
-		{"procfs", "", ""},
-		{"locks", "", ""},
-		{"xfer", "", ""},
 		{"net", "", ""},
 		{"unix", "", ""},
 		{"http", "", ""},
+		{"procfs", "", ""},
+		{"locks", "", ""},
+		{"xfer", "", ""},
 	}
 	for i, gv := range goVersions {
 		gv, cpus := gv, 2-i

@@ -21,11 +21,16 @@
 #include "core/printk.h"
 #include "core/time.h"
 #include "fs/poll.h"
+#include "fs/proc/proc.h"
 #include "fs/socket.h"
 #include "lib/errno.h"
 #include "lib/string.h"
 #include "net/net.h"
+#include "net/netdev.h"
 #include "net/netif.h"
+#include "net/procnet.h"
+#include "net/route.h"
+#include "net/snmp.h"
 #include "sched/thread.h"
 
 static struct mutex net_lock = MUTEX_INIT(net_lock);
@@ -76,6 +81,69 @@ static void net_timer_thread(void *arg)
     }
 }
 
+/* ---- /proc/net ---- */
+
+/* The inode column of /proc/net/tcp and udp: the socket file's inode. */
+static uint64_t sock_ino(void *owner)
+{
+    struct inode *inode = READ_ONCE(((struct socket *)owner)->inode);
+
+    return inode != NULL ? inode->ino : 0;
+}
+
+static int format_tcp(struct netstack *ns, char *buf, size_t size)
+{
+    return net_tcp_format(ns, buf, size, sock_ino);
+}
+
+static int format_udp(struct netstack *ns, char *buf, size_t size)
+{
+    return net_udp_format(ns, buf, size, sock_ino);
+}
+
+static const struct net_proc_file {
+    const char *path;
+    int (*format)(struct netstack *ns, char *buf, size_t size);
+} net_proc_files[] = {
+    {"net/tcp", format_tcp},       {"net/udp", format_udp},
+    {"net/snmp", net_snmp_format}, {"net/netstat", net_netstat_format},
+    {"net/dev", netif_format_dev}, {"net/route", route_format},
+};
+
+/*
+ * Format straight into the rest of the seqbuf; text that fills it may be
+ * cut, so it counts as overflow and procfs retries with a larger buffer.
+ */
+static int net_proc_show(struct seqbuf *s, void *ctx)
+{
+    const struct net_proc_file *f = ctx;
+    size_t room = s->cap - s->len;
+    int n;
+
+    if (room < 2) {
+        s->overflow = true;
+        return 0;
+    }
+    net_lock_take();
+    n = f->format(the_stack, s->buf + s->len, room);
+    net_unlock();
+    if (n < 0)
+        return n;
+    if ((size_t)n >= room - 1)
+        s->overflow = true;
+    else
+        s->len += (size_t)n;
+    return 0;
+}
+
+static void net_proc_init(void)
+{
+    for (size_t i = 0; i < ARRAY_SIZE(net_proc_files); i++)
+        if (proc_create(net_proc_files[i].path, 0444, net_proc_show, (void *)&net_proc_files[i]) !=
+            0)
+            pr_warn("net: cannot create /proc/%s\n", net_proc_files[i].path);
+}
+
 void net_kernel_init(void)
 {
     struct thread *t;
@@ -86,12 +154,28 @@ void net_kernel_init(void)
         return;
     }
     net_set_lock_check(the_stack, net_lock_held);
+    net_proc_init();
     t = thread_create("net", net_timer_thread, NULL);
     if (t == NULL) {
         pr_err("net: no memory for the timer thread\n");
         return;
     }
     thread_start(t, -1);
+}
+
+struct netstack *net_kernel_stack(void)
+{
+    return the_stack;
+}
+
+void net_kernel_lock(void)
+{
+    net_lock_take();
+}
+
+void net_kernel_unlock(void)
+{
+    net_unlock();
 }
 
 /* ---- user memory through net_uio ---- */
@@ -164,26 +248,6 @@ static void net_uio_from(struct net_uio *nu, struct uio_cursor *c, struct uio *u
 
 /* ---- addresses ---- */
 
-static int sockaddr_in_from(const void *addr, size_t len, struct net_sockaddr_in *sin)
-{
-    uint16_t family;
-
-    if (len < sizeof(family))
-        return -EINVAL;
-    memcpy(&family, addr, sizeof(family));
-    memset(sin, 0, sizeof(*sin));
-    if (family == AF_UNSPEC) {
-        memcpy(sin, addr, MIN(len, sizeof(*sin)));
-        return 0;
-    }
-    if (len < sizeof(*sin))
-        return -EINVAL;
-    if (family != AF_INET)
-        return -EAFNOSUPPORT;
-    memcpy(sin, addr, sizeof(*sin));
-    return 0;
-}
-
 static void sockaddr_in_to(const struct net_sockaddr_in *sin, void *addr, size_t *len)
 {
     if (addr != NULL)
@@ -218,7 +282,7 @@ static uint32_t inet_poll(struct socket *s)
 static int inet_bind(struct socket *s, const void *addr, size_t len)
 {
     struct net_sockaddr_in sin;
-    int err = sockaddr_in_from(addr, len, &sin);
+    int err = inet_addr_parse(addr, len, &sin);
 
     if (err != 0)
         return err;
@@ -236,7 +300,7 @@ static int inet_bind(struct socket *s, const void *addr, size_t len)
 static int inet_connect(struct socket *s, const void *addr, size_t len)
 {
     struct net_sockaddr_in sin;
-    int err = sockaddr_in_from(addr, len, &sin);
+    int err = inet_addr_parse(addr, len, &sin);
 
     if (err != 0)
         return err;
@@ -295,7 +359,7 @@ static ssize_t inet_sendmsg(struct socket *s, struct uio *u, int flags, const vo
 
     (void)ctl;
     if (addr != NULL && s->type != SOCK_STREAM) {
-        int err = sockaddr_in_from(addr, addrlen, &to);
+        int err = inet_addr_parse(addr, addrlen, &to);
         if (err != 0)
             return err;
     }
@@ -401,8 +465,44 @@ static int inet_inq(struct socket *s)
     return n;
 }
 
+/*
+ * SO_LINGER with a time: close() waits until the peer has acknowledged
+ * everything we sent, the time passes or a signal comes (as Linux does,
+ * O_NONBLOCK or not); the stack then resets a connection that did not
+ * finish in time.
+ */
+static void inet_linger(struct socket *s)
+{
+    struct net_linger l = {0};
+    size_t len = sizeof(l);
+    uint64_t deadline;
+
+    if (s->type != SOCK_STREAM)
+        return;
+    net_lock_take();
+    if (net_sock_getopt(ns_of(s), SOL_SOCKET, NET_SO_LINGER, &l, &len) != 0)
+        l.l_onoff = 0;
+    net_unlock();
+    if (l.l_onoff == 0 || l.l_linger <= 0)
+        return;
+    deadline = ktime_ns() + (uint64_t)l.l_linger * NSEC_PER_SEC;
+    for (;;) {
+        uint32_t seen = READ_ONCE(s->changes);
+        int outq;
+
+        net_lock_take();
+        outq = net_sock_outq(ns_of(s));
+        net_unlock();
+        if (outq <= 0)
+            return;
+        if (wait_event(&s->wq, READ_ONCE(s->changes) != seen, deadline, SLEEP_INTERRUPTIBLE) != 0)
+            return;
+    }
+}
+
 static void inet_release(struct socket *s)
 {
+    inet_linger(s);
     net_lock_take();
     net_sock_close(ns_of(s));
     net_unlock();

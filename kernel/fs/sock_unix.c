@@ -31,8 +31,6 @@
 #include "linux/task.h"
 #include "mm/kmalloc.h"
 
-#define UNIX_PATH_MAX 108
-#define UNIX_ADDR_MAX (2 + UNIX_PATH_MAX) /* struct sockaddr_un */
 #define UNIX_BUF_DEFAULT (256 * 1024)
 #define UNIX_BUF_MIN 4608
 #define UNIX_BUF_MAX (8 * 1024 * 1024)
@@ -304,26 +302,6 @@ int unix_socketpair(int type, int protocol, struct socket **a, struct socket **b
 
 /* ---- names ---- */
 
-/*
- * Check a sockaddr_un: *pathlen gets the length of sun_path that counts
- * (up to the NUL for paths; all of it for abstract names).
- */
-static int addr_check(const char *addr, size_t len, size_t *pathlen, bool *abstract)
-{
-    uint16_t family;
-
-    if (len < sizeof(family) || len > UNIX_ADDR_MAX)
-        return -EINVAL;
-    memcpy(&family, addr, sizeof(family));
-    if (family != AF_UNIX)
-        return -EINVAL;
-    *pathlen = len - sizeof(family);
-    *abstract = *pathlen > 0 && addr[2] == '\0';
-    if (!*abstract)
-        *pathlen = strnlen(addr + 2, *pathlen);
-    return 0;
-}
-
 /* The bound socket with this abstract name or path node; unix_lock held. */
 static struct unix_sock *name_find(const char *addr, size_t len, struct inode *inode)
 {
@@ -409,7 +387,7 @@ static int unix_bind(struct socket *s, const void *addr, size_t len)
     struct inode *inode = NULL;
     size_t pathlen;
     bool abstract;
-    int err = addr_check(addr, len, &pathlen, &abstract);
+    int err = unix_addr_parse(addr, len, &pathlen, &abstract);
 
     if (err != 0)
         return err;
@@ -463,7 +441,7 @@ static int target_find(const void *addr, size_t len, struct unix_sock **out)
     struct unix_sock *t;
     size_t pathlen;
     bool abstract;
-    int err = addr_check(addr, len, &pathlen, &abstract);
+    int err = unix_addr_parse(addr, len, &pathlen, &abstract);
 
     if (err != 0)
         return err;

@@ -57,6 +57,7 @@ void sock_free(struct socket *s)
 void sock_readiness(struct socket *s, uint32_t mask)
 {
     WRITE_ONCE(s->mask, mask);
+    __atomic_fetch_add(&s->changes, 1, __ATOMIC_RELEASE);
     waitq_notify(&s->wq, mask);
 }
 

@@ -17,6 +17,7 @@
  */
 #pragma once
 
+#include "fs/sockmsg.h"
 #include "fs/vfs.h"
 
 #define AF_UNSPEC 0
@@ -67,33 +68,6 @@
 
 /* The largest sockaddr we accept (struct sockaddr_storage). */
 #define SOCKADDR_MAX 128
-
-struct k_msghdr {
-    void *msg_name;
-    uint32_t msg_namelen;
-    uint32_t pad0;
-    struct k_iovec *msg_iov;
-    uint64_t msg_iovlen;
-    void *msg_control;
-    uint64_t msg_controllen;
-    int32_t msg_flags;
-    uint32_t pad1;
-};
-_Static_assert(sizeof(struct k_msghdr) == 56, "struct msghdr on x86-64");
-
-struct k_mmsghdr {
-    struct k_msghdr msg_hdr;
-    uint32_t msg_len;
-    uint32_t pad;
-};
-_Static_assert(sizeof(struct k_mmsghdr) == 64, "struct mmsghdr on x86-64");
-
-struct k_cmsghdr {
-    uint64_t cmsg_len;
-    int32_t cmsg_level;
-    int32_t cmsg_type;
-};
-#define CMSG_ALIGN(n) (((n) + 7) & ~(size_t)7)
 
 struct k_ucred {
     int32_t pid;
@@ -157,6 +131,7 @@ struct socket {
     int family, type, protocol;
     struct waitq wq;      /* blocked callers, poll and epoll watches */
     uint32_t mask;        /* last readiness the family reported (READ_ONCE) */
+    uint32_t changes;     /* counts sock_readiness() calls (READ_ONCE) */
     uint64_t rcvtimeo_ns; /* SO_RCVTIMEO, 0 = forever */
     uint64_t sndtimeo_ns; /* SO_SNDTIMEO */
     struct inode *inode;  /* of the file: the "socket:[ino]" number */

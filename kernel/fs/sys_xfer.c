@@ -1,7 +1,7 @@
 /*
  * sys_xfer.c - copying between two open files inside the kernel:
- * sendfile, copy_file_range and splice (Go's io.Copy between *os.File
- * values uses the first two).
+ * copy_file_range (Go's io.Copy between *os.File values) and splice
+ * between a pipe and a file. sendfile is in sendfile.c.
  *
  * All three run one loop: read a chunk from the input into a kernel
  * buffer, write it all to the output, advance. For positioned inputs the
@@ -158,32 +158,6 @@ static bool is_regular(struct file *f)
 static bool is_pipe(struct file *f)
 {
     return file_inode(f) != NULL && S_ISFIFO(file_inode(f)->mode);
-}
-
-SYSCALL_DEFINE4(sendfile, int, out_fd, int, in_fd, int64_t *, uoff, size_t, count)
-{
-    struct file *in, *out;
-    off_t off = 0;
-    long n = get_off(uoff, &off);
-
-    if (n != 0)
-        return n;
-    n = get_files(in_fd, out_fd, &in, &out);
-    if (n != 0)
-        return n;
-    /*
-     * As on Linux, the input must be a file with pages (not a socket or
-     * a pipe): EINVAL sends Go's TCPConn.ReadFrom back to read and write.
-     */
-    if (!is_regular(in) && !(file_inode(in) != NULL && S_ISBLK(file_inode(in)->mode)))
-        n = -EINVAL;
-    else
-        n = xfer(in, uoff != NULL ? &off : NULL, out, NULL, count);
-    if (n > 0 && put_off(uoff, off) != 0)
-        n = -EFAULT;
-    file_put(in);
-    file_put(out);
-    return n;
 }
 
 SYSCALL_DEFINE6(copy_file_range, int, in_fd, int64_t *, uoff_in, int, out_fd, int64_t *, uoff_out,

@@ -16,6 +16,7 @@
 #include "fs/vfs.h"
 #include "lib/errno.h"
 #include "lib/string.h"
+#include "net/netdev.h"
 #include "linux/futex.h"
 #include "linux/task.h"
 #include "mm/layout.h"
@@ -60,9 +61,13 @@ static void mount_dev(void)
     }
 }
 
+bool disk_root_requested(void);
+int disk_mount_root(void);
+void disk_mount_extra(void);
+
 void start_application(void)
 {
-    struct super_block *root = tmpfs_create("rootfs");
+    struct super_block *root = NULL;
     struct process *p;
     struct thread *th = current_thread();
     char *argv[INIT_MAX_ARGS + 2];
@@ -71,21 +76,27 @@ void start_application(void)
     const char *path = init_path[0] != '\0' ? init_path : "/init";
     int err;
 
+    futex_init();
+    /* root=/dev/vdX: the disk is the root and holds the application. */
+    if (disk_root_requested() && disk_mount_root() == 0)
+        goto root_ready;
+    root = tmpfs_create("rootfs");
     if (root == NULL)
         panic("no memory for the root file system");
     vfs_set_root(root);
-    futex_init();
 
     if (bootinfo.nmods == 0) {
         pr_emerg("eggos: no application to run: boot with -initrd <initramfs.cpio | static ELF>\n");
         machine_exit(EXIT_NO_INIT);
     }
+    net_write_etc(root); /* before the initramfs: its own files win */
     for (unsigned int i = 0; i < bootinfo.nmods; i++) {
         err = initramfs_unpack(root, phys_to_virt(bootinfo.mods[i].base), bootinfo.mods[i].size);
         if (err != 0)
             pr_err("eggos: boot module %u could not be fully unpacked\n", i);
     }
 
+root_ready:
     /* pid 1, as init on Linux; kernel threads never take tid 1. */
     p = process_create(1);
     if (p == NULL)
@@ -103,8 +114,10 @@ void start_application(void)
     etc_defaults();
     /* A /tmp, as every Linux system has (Go's os.TempDir defaults to it). */
     struct inode *tmp;
-    if (root->root->iops->mkdir(root->root, "tmp", 3, 01777, &tmp) == 0)
+    if (root_path.inode->iops->mkdir != NULL &&
+        root_path.inode->iops->mkdir(root_path.inode, "tmp", 3, 01777, &tmp) == 0)
         inode_put(tmp);
+    disk_mount_extra();
     tty_init();
     for (int fd = 0; fd < 3; fd++) {
         struct file *con = tty_open_console();

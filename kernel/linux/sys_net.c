@@ -299,6 +299,28 @@ static void rights_free(struct scm_rights *r)
     kfree(r);
 }
 
+/* Take references to n fds (ints at data) for SCM_RIGHTS. -EBADF, -EINVAL (too many), -ENOMEM. */
+static int rights_add(struct sock_ctl *ctl, const char *data, size_t n)
+{
+    if (ctl->rights == NULL)
+        ctl->rights = kzalloc(sizeof(*ctl->rights));
+    if (ctl->rights == NULL)
+        return -ENOMEM;
+    for (size_t i = 0; i < n; i++) {
+        struct file *f;
+        int fd;
+
+        if (ctl->rights->count == SCM_MAX_FD)
+            return -EINVAL;
+        memcpy(&fd, data + i * sizeof(int), sizeof(fd));
+        f = fd_get(fd);
+        if (f == NULL)
+            return -EBADF;
+        ctl->rights->files[ctl->rights->count++] = f;
+    }
+    return 0;
+}
+
 /*
  * Parse the control messages of a sendmsg: SCM_RIGHTS becomes referenced
  * files in ctl->rights; SCM_CREDENTIALS is accepted and ignored (the
@@ -322,38 +344,21 @@ static int ctl_parse(const void *ucontrol, size_t len, struct sock_ctl *ctl)
         kfree(buf);
         return -EFAULT;
     }
-    while (err == 0 && off + sizeof(struct k_cmsghdr) <= len) {
+    for (;;) {
         struct k_cmsghdr h;
-        memcpy(&h, buf + off, sizeof(h));
-        if (h.cmsg_len < sizeof(h) || h.cmsg_len > len - off) {
-            err = -EINVAL;
+        const char *data;
+        size_t datalen;
+
+        err = cmsg_next(buf, len, &off, &h, &data, &datalen);
+        if (err <= 0)
             break;
-        }
-        if (h.cmsg_level == SOL_SOCKET && h.cmsg_type == SCM_RIGHTS) {
-            size_t n = (h.cmsg_len - sizeof(h)) / sizeof(int);
-            if (ctl->rights == NULL)
-                ctl->rights = kzalloc(sizeof(*ctl->rights));
-            if (ctl->rights == NULL) {
-                err = -ENOMEM;
-                break;
-            }
-            for (size_t i = 0; i < n && err == 0; i++) {
-                int fd;
-                memcpy(&fd, buf + off + sizeof(h) + i * sizeof(int), sizeof(fd));
-                if (ctl->rights->count == SCM_MAX_FD) {
-                    err = -EINVAL;
-                    break;
-                }
-                struct file *f = fd_get(fd);
-                if (f == NULL)
-                    err = -EBADF;
-                else
-                    ctl->rights->files[ctl->rights->count++] = f;
-            }
-        } else if (h.cmsg_level != SOL_SOCKET || h.cmsg_type != SCM_CREDENTIALS) {
+        err = 0;
+        if (h.cmsg_level == SOL_SOCKET && h.cmsg_type == SCM_RIGHTS)
+            err = rights_add(ctl, data, datalen / sizeof(int));
+        else if (h.cmsg_level != SOL_SOCKET || h.cmsg_type != SCM_CREDENTIALS)
             err = -EINVAL;
-        }
-        off += CMSG_ALIGN(h.cmsg_len);
+        if (err != 0)
+            break;
     }
     kfree(buf);
     if (err != 0) {
@@ -378,7 +383,7 @@ static size_t ctl_deliver(struct sock_ctl *ctl, void *ucontrol, size_t room, int
         struct k_cmsghdr h = {need, SOL_SOCKET, SCM_CREDENTIALS};
         if (room >= need && copy_to_user(ucontrol, &h, sizeof(h)) == 0 &&
             copy_to_user((char *)ucontrol + sizeof(h), &ctl->cred, sizeof(ctl->cred)) == 0)
-            off = CMSG_ALIGN(need);
+            off = K_CMSG_ALIGN(need);
         else
             *msg_flags |= MSG_CTRUNC;
     }
@@ -403,7 +408,7 @@ static size_t ctl_deliver(struct sock_ctl *ctl, void *ucontrol, size_t room, int
         if (done > 0) {
             struct k_cmsghdr h = {sizeof(h) + (size_t)done * sizeof(int), SOL_SOCKET, SCM_RIGHTS};
             if (copy_to_user(base, &h, sizeof(h)) == 0)
-                off += CMSG_ALIGN(h.cmsg_len);
+                off += K_CMSG_ALIGN(h.cmsg_len);
         }
         if (done < r->count)
             *msg_flags |= MSG_CTRUNC;

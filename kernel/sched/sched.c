@@ -215,7 +215,7 @@ void sched_unblock_self(void)
 static bool wake(struct thread *t, bool only_interruptible)
 {
     struct runqueue *rq;
-    bool woke = false;
+    bool woke = false, rearm = false;
     uint64_t flags;
 
     /* t->cpu changes only under its queue lock (stealing): lock, recheck. */
@@ -239,9 +239,18 @@ static bool wake(struct thread *t, bool only_interruptible)
                 smp_send_resched(t->cpu);
             else if (this_cpu()->current == this_cpu()->idle)
                 this_cpu()->need_resched = true;
+            else
+                rearm = true;
         }
     }
     spin_unlock_irqrestore(&rq->lock, flags);
+    /*
+     * A thread now waits behind the running one on this CPU: the timer must
+     * end the running thread's slice, or a thread spinning in user mode
+     * would keep the CPU until some unrelated interrupt came.
+     */
+    if (rearm)
+        timers_rearm();
     return woke;
 }
 
@@ -327,11 +336,16 @@ void sched_enqueue_new(struct thread *t, int cpu)
     t->cpu = cpu;
     t->state = THREAD_RUNNABLE;
     enqueue(rq, t);
+    bool rearm = false;
     if ((unsigned int)cpu != cpu_id())
         smp_send_resched(cpu);
     else if (this_cpu()->current == this_cpu()->idle)
         this_cpu()->need_resched = true;
+    else
+        rearm = true; /* end the running thread's slice (see wake()) */
     spin_unlock_irqrestore(&rq->lock, flags);
+    if (rearm)
+        timers_rearm();
 }
 
 void preempt_disable(void)

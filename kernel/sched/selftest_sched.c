@@ -89,6 +89,64 @@ SELFTEST(preemption)
     ST_CHECK(a > 0 && b > 0, "a spinner never ran (%lu, %lu)", a, b);
 }
 
+static struct waitq wake_wq = WAITQ_INIT(wake_wq);
+static volatile bool wake_go, wake_ran;
+
+static void wake_sleeper(void *arg)
+{
+    (void)arg;
+    wait_event(&wake_wq, READ_ONCE(wake_go), 0, 0);
+    wake_ran = true;
+    __atomic_fetch_add(&finished, 1, __ATOMIC_SEQ_CST);
+}
+
+/*
+ * A thread woken on this CPU runs even though the waker never blocks: the
+ * wakeup must arm the timer that ends the waker's slice (a tickless kernel
+ * has no other interrupt coming).
+ */
+SELFTEST(wake_ends_slice)
+{
+    finished = 0;
+    wake_go = wake_ran = false;
+    preempt_disable(); /* stay on this CPU until the sleeper is placed */
+    struct thread *t = thread_create("sleeper", wake_sleeper, NULL);
+    ST_CHECK(t != NULL, "thread_create failed");
+    if (t == NULL) {
+        preempt_enable();
+        return;
+    }
+    thread_start(t, (int)cpu_id());
+    preempt_enable();
+    thread_sleep_until(ktime_ns() + 5 * NSEC_PER_MSEC, 0); /* it blocks */
+    wake_go = true;
+    waitq_wake_all(&wake_wq);
+    uint64_t start = ktime_ns();
+    while (!READ_ONCE(wake_ran) && ktime_ns() - start < NSEC_PER_SEC)
+        cpu_relax();
+    uint64_t waited = ktime_ns() - start;
+    ST_CHECK(wake_ran, "the woken thread did not run while its waker spun for %lu ms",
+             waited / NSEC_PER_MSEC);
+    wait_finished(1, 5 * NSEC_PER_SEC);
+}
+
+/*
+ * Read the HPET counter and the clock at (nearly) one instant: the pair is
+ * taken between two clock reads that are close together, so a host that
+ * deschedules the emulator between the reads does not skew the comparison.
+ */
+static void hpet_sample(volatile uint64_t *hpet, uint64_t *counter, uint64_t *ns)
+{
+    for (int try = 0; try < 20; try++) {
+        uint64_t before = ktime_ns();
+        *counter = hpet[30];
+        uint64_t after = ktime_ns();
+        *ns = before + (after - before) / 2;
+        if (after - before < 20 * NSEC_PER_USEC)
+            return;
+    }
+}
+
 /* Sleeps never end early, and end within a bounded delay after the deadline. */
 SELFTEST(timer_accuracy)
 {
@@ -96,25 +154,34 @@ SELFTEST(timer_accuracy)
                                          50 * NSEC_PER_MSEC};
     uint64_t worst_late = 0;
 
+    /*
+     * Each sleep is tried three times and its best overshoot counts: a host
+     * that deschedules the emulator now and then delays one try, while a
+     * kernel that wakes sleepers late delays them all.
+     */
     for (size_t i = 0; i < ARRAY_SIZE(durations); i++) {
-        uint64_t t0 = rdtsc(), start = ktime_ns();
-        thread_sleep_until(start + durations[i], 0);
-        uint64_t slept = tsc_to_ns(rdtsc() - t0);
-        ST_CHECK(slept >= durations[i], "slept %lu ns, asked %lu", slept, durations[i]);
-        if (slept > durations[i])
-            worst_late = MAX(worst_late, slept - durations[i]);
+        uint64_t best_late = UINT64_MAX;
+        for (int try = 0; try < 3; try++) {
+            uint64_t t0 = rdtsc(), start = ktime_ns();
+            thread_sleep_until(start + durations[i], 0);
+            uint64_t slept = tsc_to_ns(rdtsc() - t0);
+            ST_CHECK(slept >= durations[i], "slept %lu ns, asked %lu", slept, durations[i]);
+            best_late = MIN(best_late, slept > durations[i] ? slept - durations[i] : 0);
+        }
+        worst_late = MAX(worst_late, best_late);
     }
     /* Generous: emulated machines are slow and noisy, but not this slow. */
-    ST_CHECK(worst_late < 200 * NSEC_PER_MSEC, "a sleep overshot by %lu ns", worst_late);
+    ST_CHECK(worst_late < 200 * NSEC_PER_MSEC, "a sleep overshot by %lu ns every time", worst_late);
     printk(LOG_INFO, "selftest: worst sleep overshoot %lu us\n", worst_late / 1000);
 
     /* The clock agrees with an independent counter (HPET) to within 1%. */
     if (acpi.has_hpet) {
         volatile uint64_t *hpet = ioremap(acpi.hpet_addr, 1024);
         uint64_t period_fs = hpet[0] >> 32;
-        uint64_t h0 = hpet[30], k0 = ktime_ns();
-        thread_sleep_until(k0 + 20 * NSEC_PER_MSEC, 0);
-        uint64_t h1 = hpet[30], k1 = ktime_ns();
+        uint64_t h0, k0, h1, k1;
+        hpet_sample(hpet, &h0, &k0);
+        thread_sleep_until(k0 + 50 * NSEC_PER_MSEC, 0);
+        hpet_sample(hpet, &h1, &k1);
         uint64_t hpet_ns = (h1 - h0) * period_fs / 1000000;
         uint64_t ktime = k1 - k0;
         uint64_t diff = hpet_ns > ktime ? hpet_ns - ktime : ktime - hpet_ns;
