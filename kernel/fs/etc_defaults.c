@@ -1,7 +1,8 @@
 /*
  * etc_defaults.c - the files under /etc every Linux system has, made at
- * boot when the initramfs did not bring them: hostname, hosts and
- * resolv.conf (which network configuration may rewrite later).
+ * boot when the initramfs did not bring them: hostname, hosts, passwd and
+ * group (root only), and resolv.conf (which network configuration may
+ * rewrite later).
  *
  * Called once by start_application after the initramfs is unpacked.
  */
@@ -63,6 +64,9 @@ void etc_defaults(void)
         etc_create(p.inode, "hosts", buf);
         kfree(buf);
     }
+    /* The root user and group, for os/user and programs that look names up. */
+    etc_create(p.inode, "passwd", "root:x:0:0:root:/root:/bin/sh\n");
+    etc_create(p.inode, "group", "root:x:0:\n");
     /* No name servers until the network is configured: resolvers then use their defaults. */
     etc_create(p.inode, "resolv.conf", "# written by EggOS at boot\n");
     path_put(&p);

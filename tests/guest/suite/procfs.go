@@ -286,7 +286,7 @@ func procDevices(c *t) {
 		c.Errorf("urandom read %d %x", n, buf)
 	}
 	f.Close()
-	for _, p := range []string{"/etc/hostname", "/etc/hosts", "/etc/resolv.conf"} {
+	for _, p := range []string{"/etc/hostname", "/etc/hosts", "/etc/resolv.conf", "/etc/passwd", "/etc/group"} {
 		if _, err := os.Stat(p); err != nil {
 			c.Errorf("%s: %v", p, err)
 		}
