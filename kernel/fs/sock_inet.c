@@ -26,6 +26,7 @@
 #include "lib/errno.h"
 #include "lib/string.h"
 #include "net/net.h"
+#include "net/netdev.h"
 #include "net/netif.h"
 #include "net/procnet.h"
 #include "net/route.h"
@@ -160,6 +161,21 @@ void net_kernel_init(void)
         return;
     }
     thread_start(t, -1);
+}
+
+struct netstack *net_kernel_stack(void)
+{
+    return the_stack;
+}
+
+void net_kernel_lock(void)
+{
+    net_lock_take();
+}
+
+void net_kernel_unlock(void)
+{
+    net_unlock();
 }
 
 /* ---- user memory through net_uio ---- */
