@@ -248,7 +248,7 @@ static int timeo_set(uint64_t *slot, const void *val, size_t len)
     if (tv.tv_usec < 0 || tv.tv_usec >= 1000000)
         return -EDOM;
     if (tv.tv_sec < 0) {
-        WRITE_ONCE(*slot, 0); /* Linux: a negative time means "return at once"... 0 here */
+        WRITE_ONCE(*slot, 1); /* Linux: a negative time means "do not wait" (1 ns here) */
         return 0;
     }
     if ((uint64_t)tv.tv_sec > UINT64_MAX / NSEC_PER_SEC / 2)
