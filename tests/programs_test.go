@@ -59,6 +59,7 @@ func TestGoPrograms(t *testing.T) {
 		{"http", "", ""},
 		{"procfs", "", ""},
 		{"locks", "", ""},
+		{"xfer", "", ""},
 	}
 	for i, gv := range goVersions {
 		gv, cpus := gv, 2-i

@@ -45,3 +45,7 @@ void vfs_format_mountinfo(struct seqbuf *s);
  * the last reference of f drops its OFD and flock locks. */
 void locks_close_posix(struct file *f);
 void locks_release_file(struct file *f);
+
+/* memfd seals (memfd.c): F_ADD_SEALS / F_GET_SEALS, and whether inode may change size. */
+long memfd_fcntl(struct file *f, unsigned int cmd, uint32_t seals);
+int memfd_check_resize(struct inode *inode, uint64_t new_size);

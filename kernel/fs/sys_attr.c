@@ -217,6 +217,9 @@ static long truncate_path(struct path *p, int64_t len)
         return -EISDIR;
     if (!S_ISREG(p->inode->mode))
         return -EINVAL;
+    int err = memfd_check_resize(p->inode, a.size);
+    if (err != 0)
+        return err;
     return path_setattr(p, &a);
 }
 
@@ -276,7 +279,9 @@ SYSCALL_DEFINE4(fallocate, int, fd, int, mode, int64_t, off, int64_t, len)
         err = -EOPNOTSUPP;
     else if (!(mode & FALLOC_FL_KEEP_SIZE) && (uint64_t)(off + len) > inode->size) {
         struct iattr a = {.valid = ATTR_SIZE, .size = (uint64_t)(off + len)};
-        err = path_setattr(&f->path, &a);
+        err = memfd_check_resize(inode, a.size);
+        if (err == 0)
+            err = path_setattr(&f->path, &a);
     }
     file_put(f);
     return err;

@@ -2,6 +2,7 @@
  * sys_rw.c - I/O on open files: read, write and their vector and
  * positioned forms, lseek, close, dup, fcntl, ioctl, fsync.
  */
+#include "fs/internal.h"
 #include "fs/poll.h"
 #include "fs/vfs.h"
 #include "lib/errno.h"
@@ -394,7 +395,7 @@ SYSCALL_DEFINE3(fcntl, int, fd, unsigned int, cmd, unsigned long, arg)
         break;
     case F_GET_SEALS:
     case F_ADD_SEALS:
-        ret = -EINVAL;
+        ret = memfd_fcntl(f, cmd, (uint32_t)arg);
         break;
     default:
         ret = -EINVAL;

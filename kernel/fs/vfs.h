@@ -228,6 +228,7 @@ struct inode {
     uint64_t size;
     uint64_t blocks; /* 512-byte units */
     uint32_t rdev;
+    uint32_t seals; /* memfd F_SEAL_* bits, with INODE_SEALABLE on memfds (memfd.c) */
     struct k_timespec atime, mtime, ctime;
     int refs; /* atomic */
     struct super_block *sb;

@@ -664,14 +664,4 @@ SYSCALL_DEFINE5(recvmmsg, int, fd, struct k_mmsghdr *, uvec, unsigned int, vlen,
     return n == -ERESTARTSYS ? -EINTR : n;
 }
 
-/*
- * splice(2): no file type here supports it yet. EINVAL is what Linux
- * answers for files that cannot splice, and it tells Go's io.Copy between
- * sockets (TCPConn.ReadFrom) to fall back to read and write.
- */
-SYSCALL_DEFINE6(splice, int, fd_in, void *, off_in, int, fd_out, void *, off_out, size_t, len,
-                unsigned int, flags)
-{
-    (void)fd_in, (void)off_in, (void)fd_out, (void)off_out, (void)len, (void)flags;
-    return -EINVAL;
-}
+/* splice(2) is in fs/sys_xfer.c: pipe <-> regular file only; sockets get EINVAL. */

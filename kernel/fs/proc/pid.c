@@ -165,6 +165,8 @@ static ssize_t file_name(struct file *f, char *buf, size_t size)
         kfree(path);
         return len;
     }
+    if (f->open_name != NULL)
+        return copy_link(buf, size, f->open_name, strlen(f->open_name));
     if (f->anon_name == NULL)
         n = snprintf(tmp, sizeof(tmp), "anon_inode:[%s]", "unknown");
     else if (str_has_prefix(f->anon_name, "anon_inode:"))
