@@ -71,7 +71,7 @@ func e2fsck(t *testing.T, img string) (int, string) {
 
 // The transports: modern and legacy virtio-blk-pci on q35 and pc, and
 // virtio-mmio on microvm (QEMU names its devices on the command line when
-// ACPI is off). The guest reads the superblock and writes, flushes and
+// ACPI is off, in the DSDT when it is on). The guest reads the superblock and writes, flushes and
 // reads back a scratch disk from 8 goroutines at once.
 func TestStorageTransports(t *testing.T) {
 	cases := []struct{ name, machine, dev string }{
@@ -79,7 +79,8 @@ func TestStorageTransports(t *testing.T) {
 		{"q35-modern", "q35", "virtio-blk-pci,disable-legacy=on"},
 		{"pc-legacy", "pc", "virtio-blk-pci,disable-modern=on"},
 		{"pc-modern", "pc", "virtio-blk-pci,disable-legacy=on"},
-		{"microvm-mmio", "microvm,acpi=off", "virtio-blk-device"},
+		{"microvm-mmio-cmdline", "microvm,acpi=off", "virtio-blk-device"},
+		{"microvm-mmio-acpi", "microvm", "virtio-blk-device"},
 	}
 	for _, c := range cases {
 		c := c
