@@ -74,8 +74,7 @@ struct walk {
     int n;
 };
 
-static bool note(void *ctx, const char *name, size_t len, uint32_t ino, uint8_t type,
-                 uint64_t next)
+static bool note(void *ctx, const char *name, size_t len, uint32_t ino, uint8_t type, uint64_t next)
 {
     struct walk *w = ctx;
     (void)type;
@@ -89,8 +88,8 @@ static bool note(void *ctx, const char *name, size_t len, uint32_t ino, uint8_t 
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    struct block_device bd = {.nsectors = IMAGE_SIZE / SECTOR_SIZE, .can_flush = true,
-                              .ops = &mem_ops};
+    struct block_device bd = {
+        .nsectors = IMAGE_SIZE / SECTOR_SIZE, .can_flush = true, .ops = &mem_ops};
     struct ext2_fs fs;
     struct walk w = {.n = 0};
     uint8_t acc = 0;
