@@ -1,6 +1,7 @@
 package tests
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"os"
@@ -190,6 +191,25 @@ func TestStorageExt2Root(t *testing.T) {
 			}
 			wantClean(t, img)
 		})
+	}
+}
+
+// root=/dev/vda ro: reads work, changes fail with EROFS, and the image is
+// not written at all.
+func TestStorageReadOnlyRoot(t *testing.T) {
+	suite := buildGuestGo(t, "", "./suite")
+	img := mkext2(t, rootImageDir(t, suite), 64, 4096)
+	before, err := os.ReadFile(img)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := boot(t, qemu.Config{
+		Append: "console=ttyS0 root=/dev/vda ro EGG_FSDIR=/data -- fsro",
+		Extra:  drives("virtio-blk-pci", img)})
+	wantStatus(t, res, 0)
+	wantConsole(t, res, "PASS")
+	if after, _ := os.ReadFile(img); !bytes.Equal(before, after) {
+		t.Errorf("a read-only mount changed the image")
 	}
 }
 
