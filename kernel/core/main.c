@@ -17,6 +17,7 @@
 #include "arch/x86_64/trap.h"
 #include "core/boot.h"
 #include "core/main.h"
+#include "net/netdev.h"
 #include "drivers/drivers.h"
 #include "core/panic.h"
 #include "core/params.h"
@@ -97,6 +98,7 @@ static void init_thread(void *arg)
         selftest_run();
     net_kernel_init(); /* before drivers: NICs attach to the stack */
     drivers_init();
+    net_autoconfig(); /* DHCP or ip=, a bounded wait */
     start_application();
 }
 

@@ -10,6 +10,7 @@
 void drivers_init(void)
 {
     virtio_blk_init();
+    virtio_net_init();
     virtio_pci_init(); /* the virtio PCI transport is a PCI driver */
     pci_init();
     virtio_mmio_init();

@@ -12,3 +12,5 @@ void drivers_init(void);
 
 /* Driver registration hooks, called by drivers_init. */
 void virtio_blk_init(void);
+void virtio_net_init(void);
+void e1000_init(void);

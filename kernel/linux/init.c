@@ -16,6 +16,7 @@
 #include "fs/vfs.h"
 #include "lib/errno.h"
 #include "lib/string.h"
+#include "net/netdev.h"
 #include "linux/futex.h"
 #include "linux/task.h"
 #include "mm/layout.h"
@@ -88,6 +89,7 @@ void start_application(void)
         pr_emerg("eggos: no application to run: boot with -initrd <initramfs.cpio | static ELF>\n");
         machine_exit(EXIT_NO_INIT);
     }
+    net_write_etc(root); /* before the initramfs: its own files win */
     for (unsigned int i = 0; i < bootinfo.nmods; i++) {
         err = initramfs_unpack(root, phys_to_virt(bootinfo.mods[i].base), bootinfo.mods[i].size);
         if (err != 0)

@@ -8,7 +8,7 @@
 #
 # Longer fuzzing campaigns: docs/net.md.
 
-NET_HOST_SRCS := $(filter-out kernel/net/netenv_kernel.c,$(wildcard kernel/net/*.c))
+NET_HOST_SRCS := $(filter-out kernel/net/%_kernel.c,$(wildcard kernel/net/*.c))
 NET_TEST_SUPPORT := tests/host/net/netenv_host.c tests/host/net/sim.c tests/host/net/pkt.c
 HOST_SRCS += $(NET_HOST_SRCS)
 HOST_TESTS += $(wildcard tests/host/net/*.c)
