@@ -252,7 +252,7 @@ func TestNIC(t *testing.T) {
 func TestNICStaticIP(t *testing.T) {
 	params := "ip=10.0.2.77::10.0.2.2:255.255.255.0:eggbox:eth0:off:10.0.2.3"
 	out := runNIC(t, "q35", []string{"-device", "virtio-net-pci,netdev=n0"}, "10.0.2.77", params,
-		"addr=10.0.2.77 dns=10.0.2.3 gw=10.0.2.2")
+		"addr=10.0.2.77 dns=10.0.2.3 gw=10.0.2.2 host=eggbox")
 	if strings.Contains(out, "DHCP") {
 		t.Errorf("DHCP ran despite ip=static")
 	}
