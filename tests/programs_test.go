@@ -58,6 +58,7 @@ func TestGoPrograms(t *testing.T) {
 		{"unix", "", ""},
 		{"http", "", ""},
 		{"procfs", "", ""},
+		{"locks", "", ""},
 	}
 	for i, gv := range goVersions {
 		gv, cpus := gv, 2-i

@@ -1,10 +1,12 @@
 package tests
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -94,4 +96,180 @@ func TestStorageTransports(t *testing.T) {
 			}
 		})
 	}
+}
+
+// pattern matches the guest suite's deterministic data (tests/guest/suite/fs_ext2.go).
+func pattern(seed, n int) []byte {
+	b := make([]byte, n)
+	x := uint32(seed*2654435761 + 1)
+	for i := range b {
+		x ^= x << 13
+		x ^= x >> 17
+		x ^= x << 5
+		b[i] = byte(x)
+	}
+	return b
+}
+
+// rootImageDir is a directory tree for `mke2fs -d`: the guest suite as
+// /init, /dev and /tmp, and under /data what the fsimage area checks.
+func rootImageDir(t *testing.T, suite string) string {
+	t.Helper()
+	d := t.TempDir()
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	bin, err := os.ReadFile(suite)
+	must(err)
+	must(os.WriteFile(filepath.Join(d, "init"), bin, 0o755))
+	for _, sub := range []string{"dev", "tmp", "data/sub/deep", "data/many"} {
+		must(os.MkdirAll(filepath.Join(d, sub), 0o755))
+	}
+	must(os.WriteFile(filepath.Join(d, "data/hello.txt"), []byte("hello from the host\n"), 0o644))
+	must(os.WriteFile(filepath.Join(d, "data/sub/deep/data.bin"), pattern(3, 3<<20), 0o644))
+	must(os.WriteFile(filepath.Join(d, "data/script.sh"), []byte("#!/bin/sh\n"), 0o755))
+	must(os.Symlink("hello.txt", filepath.Join(d, "data/link")))
+	for i := 0; i < 500; i++ {
+		must(os.WriteFile(filepath.Join(d, "data/many", fmt.Sprintf("entry-with-a-longer-name-%04d", i)), nil, 0o644))
+	}
+	return d
+}
+
+// wantClean fails the test unless `e2fsck -fn` finds img clean.
+func wantClean(t *testing.T, img string) {
+	t.Helper()
+	if code, out := e2fsck(t, img); code != 0 {
+		t.Errorf("e2fsck -fn exit %d:\n%s", code, out)
+	}
+}
+
+// bigFileMiB is the size of the large-file test: 256 MiB, as the issue
+// asks. Under TCG ext2 over virtio-blk moves 16 MB/s writing and 25 MB/s
+// reading on an idle host (about 30 s for 256 MiB), three times slower
+// when the two cores are busy with other tests. EGG_TEST_BIG_MB overrides.
+func bigFileMiB() int {
+	if v := os.Getenv("EGG_TEST_BIG_MB"); v != "" {
+		var n int
+		fmt.Sscan(v, &n)
+		if n > 0 {
+			return n
+		}
+	}
+	return 256
+}
+
+// The root file system is ext2 made by the host's mke2fs -d: the kernel
+// runs /init from it (root=/dev/vda), the guest checks the host's files,
+// then works on the disk (files, directories, links, 10,000 files through
+// WalkDir, a large file with SHA-256); afterwards e2fsck finds it clean.
+func TestStorageExt2Root(t *testing.T) {
+	suite := buildGuestGo(t, "", "./suite")
+	for _, bs := range []int{4096, 1024} {
+		bs := bs
+		t.Run(fmt.Sprintf("block%d", bs), func(t *testing.T) {
+			t.Parallel()
+			img := mkext2(t, rootImageDir(t, suite), 512, bs)
+			areas := "fsimage,fs,fswalk,fsbig"
+			big := bigFileMiB()
+			if bs == 1024 {
+				areas, big = "fsimage,fs,fsbig", 8 // 1 KiB blocks: the 3-level indirect paths
+			}
+			res := boot(t, qemu.Config{Memory: "512M",
+				Append: fmt.Sprintf("console=ttyS0 root=/dev/vda EGG_FSDIR=/data EGG_FSTYPE=ext2 EGG_BIG_MB=%d -- %s", big, areas),
+				Extra:  drives("virtio-blk-pci", img), Timeout: 8 * time.Minute})
+			wantStatus(t, res, 0)
+			wantConsole(t, res, "PASS")
+			for _, line := range strings.Split(res.Console, "\n") {
+				if strings.Contains(line, "fswalk:") || strings.Contains(line, "fsbig:") {
+					t.Log(strings.TrimSpace(line))
+				}
+			}
+			wantClean(t, img)
+		})
+	}
+}
+
+// The same file system areas on tmpfs, with both Go versions.
+func TestStorageTmpfs(t *testing.T) {
+	for i, gv := range goVersions {
+		gv, cpus := gv, 2-i
+		t.Run(gv.name, func(t *testing.T) {
+			t.Parallel()
+			runArea(t, gv.bin, gv.name, "fs,fswalk", qemu.Config{CPUs: cpus, Memory: "512M",
+				Timeout: 5 * time.Minute})
+		})
+	}
+}
+
+// Files written and fsync'd survive a power-off and a boot on another
+// machine type and transport (q35 modern PCI, then microvm virtio-mmio,
+// then pc legacy PCI); e2fsck finds the disk clean after each.
+func TestStoragePersistence(t *testing.T) {
+	img := mkext2(t, "", 64, 4096)
+	boots := []struct{ machine, dev, phase string }{
+		{"q35", "virtio-blk-pci,disable-legacy=on", "write"},
+		{"microvm,acpi=off", "virtio-blk-device", "check"},
+		{"pc", "virtio-blk-pci,disable-modern=on", "check"},
+	}
+	for _, b := range boots {
+		runArea(t, "", "go-current", "fspersist", qemu.Config{Machine: b.machine,
+			Append: "console=ttyS0 mount=/dev/vda:/mnt EGG_FSDIR=/mnt EGG_PHASE=" + b.phase,
+			Extra:  drives(b.dev, img), Timeout: 3 * time.Minute})
+		wantClean(t, img)
+	}
+}
+
+// What e2fsck may find after a power cut on unjournaled ext2 (see
+// docs/storage.md): lost allocations and counts, never damaged data
+// structures of files that were fsync'd.
+var crashAllowed = []string{
+	"Free blocks count wrong", "Free inodes count wrong", "Block bitmap differences",
+	"Inode bitmap differences", "Fix?", "Pass ", "e2fsck", "WARNING", "was not cleanly unmounted",
+	"i_size is", "i_blocks is", "Unattached inode", "Unattached zero-length inode",
+	"Inode bitmap differences", "ref count is", "Connect to /lost+found", "Directories count wrong",
+	"has zero dtime", "Deleted inode", "Clear?", "files (", "Padding at end", "Wrong",
+	"Counted", "Group ", "Directories count wrong",
+}
+
+// A power cut in the middle of a write-heavy run: the guest writes files
+// and reports each fsync; the host kills QEMU, boots again and checks
+// that every file reported as synced is intact.
+func TestStorageCrash(t *testing.T) {
+	img := mkext2(t, "", 64, 4096)
+	cfg := qemu.Config{Kernel: kernelPath(t), Initrd: suiteInitramfs(t, "", "go-current"),
+		Append: "console=ttyS0 mount=/dev/vda:/mnt EGG_FSDIR=/mnt -- fscrash",
+		Extra:  drives("virtio-blk-pci", img), Timeout: 3 * time.Minute}
+	m, err := qemu.Start(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	synced := regexp.MustCompile(`SYNCED (\d+)\r?\n`)
+	out, err := m.WaitConsole(regexp.MustCompile(`SYNCED 40\r?\n`), 2*time.Minute)
+	time.Sleep(250 * time.Millisecond) // cut the power in the middle of later writes
+	m.Kill()
+	m.Wait()
+	if err != nil {
+		t.Fatalf("%v\nconsole:\n%s", err, out)
+	}
+	all := synced.FindAllStringSubmatch(m.Console(), -1)
+	last := all[len(all)-1][1]
+	code, report := e2fsck(t, img)
+	t.Logf("after the power cut (last fsync'd file %s), e2fsck -fn exit %d:\n%s", last, code, report)
+	for _, line := range strings.Split(report, "\n") {
+		trimmed := strings.TrimSpace(line)
+		// Bitmap difference lists: "+1234 -(1300--1310)".
+		ok := trimmed == "" || strings.HasPrefix(trimmed, "+") || strings.HasPrefix(trimmed, "-")
+		for _, a := range crashAllowed {
+			ok = ok || strings.Contains(line, a)
+		}
+		if !ok {
+			t.Errorf("e2fsck reports damage unjournaled ext2 should not show: %q", line)
+		}
+	}
+	runArea(t, "", "go-current", "fscrash", qemu.Config{
+		Append: "console=ttyS0 mount=/dev/vda:/mnt EGG_FSDIR=/mnt EGG_CRASH_N=" + last,
+		Extra:  drives("virtio-blk-pci", img), Timeout: 3 * time.Minute})
 }

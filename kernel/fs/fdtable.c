@@ -5,6 +5,7 @@
  * to RLIMIT_NOFILE; fd_get() returns a referenced file so a concurrent
  * close() cannot free it under a running syscall.
  */
+#include "fs/internal.h"
 #include "fs/vfs.h"
 #include "lib/errno.h"
 #include "lib/string.h"
@@ -158,6 +159,7 @@ int fd_install_at(struct file *f, int fd, bool cloexec)
     t->fd[fd] = f;
     t->cloexec[fd] = cloexec;
     spin_unlock_irqrestore(&t->lock, flags);
+    locks_close_posix(old);
     file_put(old);
     return 0;
 }
@@ -179,6 +181,7 @@ int fd_close(int fd)
     spin_unlock_irqrestore(&t->lock, flags);
     if (f == NULL)
         return -EBADF;
+    locks_close_posix(f);
     file_put(f);
     return 0;
 }

@@ -6,6 +6,7 @@
  * reference from fd_get(); the last file_put() releases it: epoll watches
  * go, the type's release() runs, the inode reference drops.
  */
+#include "fs/internal.h"
 #include "fs/poll.h"
 #include "fs/vfs.h"
 #include "lib/errno.h"
@@ -98,6 +99,7 @@ void file_put(struct file *f)
     if (f == NULL || __atomic_sub_fetch(&f->refs, 1, __ATOMIC_ACQ_REL) != 0)
         return;
     epoll_file_release(f);
+    locks_release_file(f);
     if (f->ops != NULL && f->ops->release != NULL)
         f->ops->release(f);
     if (f->path.inode != NULL)

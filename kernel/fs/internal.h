@@ -40,3 +40,8 @@ struct seqbuf;
 /* /proc/mounts and /proc/<pid>/mountinfo text (inode.c). */
 void vfs_format_mounts_seq(struct seqbuf *s);
 void vfs_format_mountinfo(struct seqbuf *s);
+
+/* Advisory locks (locks.c): a close of fd f drops the process's POSIX locks on its inode;
+ * the last reference of f drops its OFD and flock locks. */
+void locks_close_posix(struct file *f);
+void locks_release_file(struct file *f);

@@ -21,12 +21,16 @@
 #include "core/printk.h"
 #include "core/time.h"
 #include "fs/poll.h"
+#include "fs/proc/proc.h"
 #include "fs/socket.h"
 #include "lib/errno.h"
 #include "lib/string.h"
 #include "net/net.h"
 #include "net/netdev.h"
 #include "net/netif.h"
+#include "net/procnet.h"
+#include "net/route.h"
+#include "net/snmp.h"
 #include "sched/thread.h"
 
 static struct mutex net_lock = MUTEX_INIT(net_lock);
@@ -77,6 +81,69 @@ static void net_timer_thread(void *arg)
     }
 }
 
+/* ---- /proc/net ---- */
+
+/* The inode column of /proc/net/tcp and udp: the socket file's inode. */
+static uint64_t sock_ino(void *owner)
+{
+    struct inode *inode = READ_ONCE(((struct socket *)owner)->inode);
+
+    return inode != NULL ? inode->ino : 0;
+}
+
+static int format_tcp(struct netstack *ns, char *buf, size_t size)
+{
+    return net_tcp_format(ns, buf, size, sock_ino);
+}
+
+static int format_udp(struct netstack *ns, char *buf, size_t size)
+{
+    return net_udp_format(ns, buf, size, sock_ino);
+}
+
+static const struct net_proc_file {
+    const char *path;
+    int (*format)(struct netstack *ns, char *buf, size_t size);
+} net_proc_files[] = {
+    {"net/tcp", format_tcp},       {"net/udp", format_udp},
+    {"net/snmp", net_snmp_format}, {"net/netstat", net_netstat_format},
+    {"net/dev", netif_format_dev}, {"net/route", route_format},
+};
+
+/*
+ * Format straight into the rest of the seqbuf; text that fills it may be
+ * cut, so it counts as overflow and procfs retries with a larger buffer.
+ */
+static int net_proc_show(struct seqbuf *s, void *ctx)
+{
+    const struct net_proc_file *f = ctx;
+    size_t room = s->cap - s->len;
+    int n;
+
+    if (room < 2) {
+        s->overflow = true;
+        return 0;
+    }
+    net_lock_take();
+    n = f->format(the_stack, s->buf + s->len, room);
+    net_unlock();
+    if (n < 0)
+        return n;
+    if ((size_t)n >= room - 1)
+        s->overflow = true;
+    else
+        s->len += (size_t)n;
+    return 0;
+}
+
+static void net_proc_init(void)
+{
+    for (size_t i = 0; i < ARRAY_SIZE(net_proc_files); i++)
+        if (proc_create(net_proc_files[i].path, 0444, net_proc_show, (void *)&net_proc_files[i]) !=
+            0)
+            pr_warn("net: cannot create /proc/%s\n", net_proc_files[i].path);
+}
+
 void net_kernel_init(void)
 {
     struct thread *t;
@@ -87,6 +154,7 @@ void net_kernel_init(void)
         return;
     }
     net_set_lock_check(the_stack, net_lock_held);
+    net_proc_init();
     t = thread_create("net", net_timer_thread, NULL);
     if (t == NULL) {
         pr_err("net: no memory for the timer thread\n");

@@ -36,14 +36,10 @@
 #define F_GET_SEALS 1034
 #define FD_CLOEXEC 1
 
-/* Hooks other subsystems provide (file locks: fs/locks.c when present). */
-long __weak fcntl_lock(struct file *f, unsigned int cmd, void *arg)
-{
-    (void)f;
-    (void)cmd;
-    (void)arg;
-    return -EINVAL;
-}
+/* File locks: fs/locks.c. */
+long fcntl_lock(struct file *f, unsigned int cmd, void *arg);
+
+/* Hooks other subsystems provide. */
 
 long __weak fcntl_pipe(struct file *f, unsigned int cmd, unsigned long arg)
 {

@@ -294,6 +294,8 @@ uint32_t tcp_ts_offset(struct netstack *ns, uint32_t laddr, uint16_t lport, uint
 /* The millisecond timestamp clock of pcb (RFC 7323 TSval). */
 uint32_t tcp_ts_now(const struct tcp_pcb *pcb);
 void tcp_set_state(struct tcp_pcb *pcb, enum tcp_state state);
+/* Linux's number for a state (tcpi_state, /proc/net/tcp). */
+uint8_t tcp_linux_state(enum tcp_state s);
 /*
  * The connection is over: stop timers, leave the hash and queues, record
  * err (negative errno, or 0) for the socket, notify it; an orphan or a

@@ -527,7 +527,7 @@ int tcp_getopt(struct tcp_pcb *pcb, int name, void *val, size_t *len)
 
 /* ---- TCP_INFO ---- */
 
-static uint8_t linux_state(enum tcp_state s)
+uint8_t tcp_linux_state(enum tcp_state s)
 {
     static const uint8_t map[] = {
         [TCP_CLOSED] = NET_TCPS_CLOSE,
@@ -557,7 +557,7 @@ void tcp_get_info(struct tcp_pcb *pcb, struct net_tcp_info *info)
     uint32_t data_end = pcb->sndq.seq + pcb->sndq.len;
 
     memset(info, 0, sizeof(*info));
-    info->tcpi_state = linux_state(pcb->state);
+    info->tcpi_state = tcp_linux_state(pcb->state);
     info->tcpi_ca_state = pcb->ca_state;
     info->tcpi_retransmits = pcb->retries;
     info->tcpi_probes = pcb->probes;

@@ -130,6 +130,23 @@ SELFTEST(wake_ends_slice)
     wait_finished(1, 5 * NSEC_PER_SEC);
 }
 
+/*
+ * Read the HPET counter and the clock at (nearly) one instant: the pair is
+ * taken between two clock reads that are close together, so a host that
+ * deschedules the emulator between the reads does not skew the comparison.
+ */
+static void hpet_sample(volatile uint64_t *hpet, uint64_t *counter, uint64_t *ns)
+{
+    for (int try = 0; try < 20; try++) {
+        uint64_t before = ktime_ns();
+        *counter = hpet[30];
+        uint64_t after = ktime_ns();
+        *ns = before + (after - before) / 2;
+        if (after - before < 20 * NSEC_PER_USEC)
+            return;
+    }
+}
+
 /* Sleeps never end early, and end within a bounded delay after the deadline. */
 SELFTEST(timer_accuracy)
 {
@@ -137,25 +154,34 @@ SELFTEST(timer_accuracy)
                                          50 * NSEC_PER_MSEC};
     uint64_t worst_late = 0;
 
+    /*
+     * Each sleep is tried three times and its best overshoot counts: a host
+     * that deschedules the emulator now and then delays one try, while a
+     * kernel that wakes sleepers late delays them all.
+     */
     for (size_t i = 0; i < ARRAY_SIZE(durations); i++) {
-        uint64_t t0 = rdtsc(), start = ktime_ns();
-        thread_sleep_until(start + durations[i], 0);
-        uint64_t slept = tsc_to_ns(rdtsc() - t0);
-        ST_CHECK(slept >= durations[i], "slept %lu ns, asked %lu", slept, durations[i]);
-        if (slept > durations[i])
-            worst_late = MAX(worst_late, slept - durations[i]);
+        uint64_t best_late = UINT64_MAX;
+        for (int try = 0; try < 3; try++) {
+            uint64_t t0 = rdtsc(), start = ktime_ns();
+            thread_sleep_until(start + durations[i], 0);
+            uint64_t slept = tsc_to_ns(rdtsc() - t0);
+            ST_CHECK(slept >= durations[i], "slept %lu ns, asked %lu", slept, durations[i]);
+            best_late = MIN(best_late, slept > durations[i] ? slept - durations[i] : 0);
+        }
+        worst_late = MAX(worst_late, best_late);
     }
     /* Generous: emulated machines are slow and noisy, but not this slow. */
-    ST_CHECK(worst_late < 200 * NSEC_PER_MSEC, "a sleep overshot by %lu ns", worst_late);
+    ST_CHECK(worst_late < 200 * NSEC_PER_MSEC, "a sleep overshot by %lu ns every time", worst_late);
     printk(LOG_INFO, "selftest: worst sleep overshoot %lu us\n", worst_late / 1000);
 
     /* The clock agrees with an independent counter (HPET) to within 1%. */
     if (acpi.has_hpet) {
         volatile uint64_t *hpet = ioremap(acpi.hpet_addr, 1024);
         uint64_t period_fs = hpet[0] >> 32;
-        uint64_t h0 = hpet[30], k0 = ktime_ns();
-        thread_sleep_until(k0 + 20 * NSEC_PER_MSEC, 0);
-        uint64_t h1 = hpet[30], k1 = ktime_ns();
+        uint64_t h0, k0, h1, k1;
+        hpet_sample(hpet, &h0, &k0);
+        thread_sleep_until(k0 + 50 * NSEC_PER_MSEC, 0);
+        hpet_sample(hpet, &h1, &k1);
         uint64_t hpet_ns = (h1 - h0) * period_fs / 1000000;
         uint64_t ktime = k1 - k0;
         uint64_t diff = hpet_ns > ktime ? hpet_ns - ktime : ktime - hpet_ns;

@@ -9,6 +9,7 @@ import (
 	"math/rand"
 	"net"
 	"os"
+	"runtime"
 	"strconv"
 	"sync"
 	"syscall"
@@ -31,14 +32,17 @@ func testNet(c *t) {
 	netSockopts(c)
 	netSyscallEdges(c)
 	netPing(c)
+	netMmsg(c)
+	netEpoll(c)
+	netRestart(c)
+	netProc(c)
 	netLargeTransfer(c)
 }
 
 // Many goroutines each open a connection and echo random data.
 func netTCPEcho(c *t) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		c.Errorf("listen: %v", err)
+	ln := listenLocal(c)
+	if ln == nil {
 		return
 	}
 	defer ln.Close()
@@ -123,9 +127,8 @@ func netUDPEcho(c *t) {
 }
 
 func netDeadlines(c *t) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		c.Errorf("listen: %v", err)
+	ln := listenLocal(c)
+	if ln == nil {
 		return
 	}
 	defer ln.Close()
@@ -167,15 +170,14 @@ func netDeadlines(c *t) {
 
 // Connecting to a port nobody listens on is refused at once.
 func netRefused(c *t) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		c.Errorf("listen: %v", err)
+	ln := listenLocal(c)
+	if ln == nil {
 		return
 	}
 	addr := ln.Addr().String()
 	ln.Close()
 	t0 := time.Now()
-	_, err = net.DialTimeout("tcp", addr, 5*time.Second)
+	_, err := net.DialTimeout("tcp", addr, 5*time.Second)
 	if !errors.Is(err, syscall.ECONNREFUSED) || time.Since(t0) > 2*time.Second {
 		c.Errorf("dial closed port: %v after %v", err, time.Since(t0))
 	}
@@ -200,6 +202,16 @@ func netRefused(c *t) {
 	if err != nil || syscall.Errno(v) != syscall.ECONNREFUSED {
 		c.Errorf("SO_ERROR after refused connect: %v %v (revents %#x)", syscall.Errno(v), err, pfd[0].revents)
 	}
+}
+
+// listenLocal listens on an ephemeral port of 127.0.0.1; nil (and a failure) if it cannot.
+func listenLocal(c *t) net.Listener {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		c.Errorf("listen: %v", err)
+		return nil
+	}
+	return ln
 }
 
 // serveEcho accepts connections until ln is closed and echoes each.
@@ -229,9 +241,8 @@ func poll(fds []pollFd, ms int) int {
 
 // CloseWrite sends a FIN; the peer reads EOF and can still answer.
 func netHalfClose(c *t) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		c.Errorf("listen: %v", err)
+	ln := listenLocal(c)
+	if ln == nil {
 		return
 	}
 	defer ln.Close()
@@ -324,9 +335,8 @@ func netSyscallEdges(c *t) {
 	if _, err := syscall.Socket(syscall.AF_INET, syscall.SOCK_STREAM, 262); err != syscall.EPROTONOSUPPORT {
 		c.Errorf("MPTCP socket: %v", err)
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		c.Errorf("listen: %v", err)
+	ln := listenLocal(c)
+	if ln == nil {
 		return
 	}
 	defer ln.Close()
@@ -375,8 +385,250 @@ func netSyscallEdges(c *t) {
 	if werr != syscall.EPIPE && werr != syscall.ECONNRESET {
 		c.Errorf("send to a closed peer: %v", werr)
 	}
-	if fds, err := os.ReadDir("/proc/self/fd"); err == nil {
-		_ = fds // /proc may not exist yet; "socket:[ino]" is checked where it does
+}
+
+// /proc/net/tcp lists a listener with its port and its socket's inode,
+// which /proc/self/fd names "socket:[ino]"; snmp and dev have their tables.
+func netProc(c *t) {
+	ln := listenLocal(c)
+	if ln == nil {
+		return
+	}
+	defer ln.Close()
+	port := ln.Addr().(*net.TCPAddr).Port
+	f, err := ln.(*net.TCPListener).File() // a dup of the listener's fd
+	if err != nil {
+		c.Errorf("listener file: %v", err)
+		return
+	}
+	defer f.Close()
+	var st syscall.Stat_t
+	syscall.Fstat(int(f.Fd()), &st)
+	link, err := os.Readlink(fmt.Sprintf("/proc/self/fd/%d", f.Fd()))
+	if want := fmt.Sprintf("socket:[%d]", st.Ino); err != nil || link != want {
+		c.Errorf("/proc/self/fd link %q, %v; want %q", link, err, want)
+	}
+	tcp, err := os.ReadFile("/proc/net/tcp")
+	want := fmt.Sprintf(": 0100007F:%04X 00000000:0000 0A ", port)
+	if err != nil || !bytes.Contains(tcp, []byte(want)) || !bytes.Contains(tcp, []byte(fmt.Sprintf(" %d 1 ", st.Ino))) {
+		c.Errorf("/proc/net/tcp lacks %q with inode %d (%v):\n%s", want, st.Ino, err, tcp)
+	}
+	for file, want := range map[string]string{"/proc/net/snmp": "Tcp: RtoAlgorithm", "/proc/net/dev": "lo:",
+		"/proc/net/netstat": "TcpExt:", "/proc/net/udp": "local_address"} {
+		if data, err := os.ReadFile(file); err != nil || !bytes.Contains(data, []byte(want)) {
+			c.Errorf("%s lacks %q: %v\n%s", file, want, err, data)
+		}
+	}
+}
+
+// epollOnce waits up to ms for events on ep and returns the mask reported for fd (0: none).
+func epollOnce(ep, fd, ms int) uint32 {
+	evs := make([]syscall.EpollEvent, 4)
+	n, _ := syscall.EpollWait(ep, evs, ms)
+	var mask uint32
+	for _, ev := range evs[:max0(n)] {
+		if int(ev.Fd) == fd {
+			mask |= ev.Events
+		}
+	}
+	return mask
+}
+
+func max0(n int) int {
+	if n < 0 {
+		return 0
+	}
+	return n
+}
+
+// Edge-triggered epoll on TCP sockets as Go's netpoller uses it: readiness
+// at EPOLL_CTL_ADD, EPOLLIN per arrival, EPOLLRDHUP on a FIN, EPOLLERR and
+// EPOLLHUP after a refused connect.
+func netEpoll(c *t) {
+	ln := listenLocal(c)
+	if ln == nil {
+		return
+	}
+	defer ln.Close()
+	port := ln.Addr().(*net.TCPAddr).Port
+	fd, _ := syscall.Socket(syscall.AF_INET, syscall.SOCK_STREAM|syscall.SOCK_NONBLOCK, 0)
+	defer syscall.Close(fd)
+	ep, err := syscall.EpollCreate1(syscall.EPOLL_CLOEXEC)
+	if err != nil {
+		c.Errorf("epoll_create1: %v", err)
+		return
+	}
+	defer syscall.Close(ep)
+	const et = 1 << 31 // EPOLLET
+	ev := syscall.EpollEvent{Events: syscall.EPOLLIN | syscall.EPOLLOUT | syscall.EPOLLRDHUP | et, Fd: int32(fd)}
+	syscall.Connect(fd, &syscall.SockaddrInet4{Port: port, Addr: [4]byte{127, 0, 0, 1}})
+	syscall.EpollCtl(ep, syscall.EPOLL_CTL_ADD, fd, &ev)
+	if m := epollOnce(ep, fd, 2000); m&syscall.EPOLLOUT == 0 {
+		c.Errorf("connected socket: epoll mask %#x, want EPOLLOUT", m)
+	}
+	peer, err := ln.Accept()
+	if err != nil {
+		c.Errorf("accept: %v", err)
+		return
+	}
+	defer peer.Close()
+	peer.Write([]byte("data"))
+	if m := epollOnce(ep, fd, 2000); m&syscall.EPOLLIN == 0 {
+		c.Errorf("data arrived: epoll mask %#x, want EPOLLIN", m)
+	}
+	peer.(*net.TCPConn).CloseWrite()
+	if m := epollOnce(ep, fd, 2000); m&syscall.EPOLLRDHUP == 0 || m&syscall.EPOLLIN == 0 {
+		c.Errorf("peer's FIN: epoll mask %#x, want EPOLLIN|EPOLLRDHUP", m)
+	}
+	// A socket with data pending reports it at EPOLL_CTL_ADD (level-triggered here).
+	ep2, _ := syscall.EpollCreate1(0)
+	defer syscall.Close(ep2)
+	syscall.EpollCtl(ep2, syscall.EPOLL_CTL_ADD, fd, &syscall.EpollEvent{Events: syscall.EPOLLIN, Fd: int32(fd)})
+	if m := epollOnce(ep2, fd, 0); m&syscall.EPOLLIN == 0 {
+		c.Errorf("readiness at EPOLL_CTL_ADD: %#x", m)
+	}
+	// Refused: EPOLLERR and EPOLLHUP with EPOLLOUT, as Linux reports it.
+	ln.Close()
+	rf, _ := syscall.Socket(syscall.AF_INET, syscall.SOCK_STREAM|syscall.SOCK_NONBLOCK, 0)
+	defer syscall.Close(rf)
+	syscall.EpollCtl(ep2, syscall.EPOLL_CTL_ADD, rf, &syscall.EpollEvent{Events: syscall.EPOLLOUT | et, Fd: int32(rf)})
+	syscall.Connect(rf, &syscall.SockaddrInet4{Port: port, Addr: [4]byte{127, 0, 0, 1}})
+	if m := epollOnce(ep2, rf, 2000); m&syscall.EPOLLERR == 0 || m&syscall.EPOLLHUP == 0 {
+		c.Errorf("refused connect: epoll mask %#x, want EPOLLERR|EPOLLHUP", m)
+	}
+}
+
+// A blocking read interrupted by a signal whose handler has SA_RESTART (Go
+// installs SIGURG so) is restarted and returns the data sent later, not EINTR.
+func netRestart(c *t) {
+	fds, ok := streamPair(c)
+	if !ok {
+		return
+	}
+	defer syscall.Close(fds[0])
+	defer syscall.Close(fds[1])
+	tid := make(chan int)
+	done := make(chan error)
+	go func() {
+		runtime.LockOSThread()
+		defer runtime.UnlockOSThread()
+		tid <- syscall.Gettid()
+		buf := make([]byte, 8)
+		n, err := syscall.Read(fds[0], buf)
+		if err == nil && string(buf[:n]) != "late" {
+			err = fmt.Errorf("read %q", buf[:n])
+		}
+		done <- err
+	}()
+	t := <-tid
+	for i := 0; i < 5; i++ {
+		time.Sleep(20 * time.Millisecond)
+		syscall.Tgkill(os.Getpid(), t, syscall.SIGURG)
+	}
+	syscall.Write(fds[1], []byte("late"))
+	select {
+	case err := <-done:
+		if err != nil {
+			c.Errorf("blocking read across signals: %v", err)
+		}
+	case <-time.After(5 * time.Second):
+		c.Errorf("blocking read did not return after the write")
+	}
+	// A blocking TCP accept is restarted the same way.
+	ln := listenLocal(c)
+	if ln == nil {
+		return
+	}
+	defer ln.Close()
+	lf, _ := ln.(*net.TCPListener).File()
+	defer lf.Close()
+	lfd := int(lf.Fd())
+	syscall.SetNonblock(lfd, false)
+	go func() {
+		runtime.LockOSThread()
+		defer runtime.UnlockOSThread()
+		tid <- syscall.Gettid()
+		nfd, _, err := syscall.Accept(lfd)
+		if err == nil {
+			syscall.Close(nfd)
+		}
+		done <- err
+	}()
+	t = <-tid
+	for i := 0; i < 3; i++ {
+		time.Sleep(20 * time.Millisecond)
+		syscall.Tgkill(os.Getpid(), t, syscall.SIGURG)
+	}
+	conn, err := net.Dial("tcp", ln.Addr().String())
+	if err == nil {
+		defer conn.Close()
+	}
+	select {
+	case err := <-done:
+		if err != nil {
+			c.Errorf("blocking accept across signals: %v", err)
+		}
+	case <-time.After(5 * time.Second):
+		c.Errorf("blocking accept did not return after a connect")
+	}
+}
+
+// mmsghdr is struct mmsghdr on amd64.
+type mmsghdr struct {
+	hdr syscall.Msghdr
+	len uint32
+	_   uint32
+}
+
+// sendmmsg and recvmmsg move several UDP datagrams per call.
+func netMmsg(c *t) {
+	rx, err1 := syscall.Socket(syscall.AF_INET, syscall.SOCK_DGRAM, 0)
+	tx, err2 := syscall.Socket(syscall.AF_INET, syscall.SOCK_DGRAM, 0)
+	if err1 != nil || err2 != nil {
+		c.Errorf("udp sockets: %v %v", err1, err2)
+		return
+	}
+	defer syscall.Close(rx)
+	defer syscall.Close(tx)
+	syscall.Bind(rx, &syscall.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}})
+	sa, _ := syscall.Getsockname(rx)
+	syscall.Connect(tx, sa)
+	payloads := []string{"first", "second datagram", "3"}
+	msgs := make([]mmsghdr, len(payloads))
+	iovs := make([]syscall.Iovec, len(payloads))
+	for i, p := range payloads {
+		b := []byte(p)
+		iovs[i].Base = &b[0]
+		iovs[i].SetLen(len(b))
+		msgs[i].hdr.Iov = &iovs[i]
+		msgs[i].hdr.Iovlen = 1
+	}
+	n, _, e := syscall.Syscall6(307 /* sendmmsg */, uintptr(tx), uintptr(unsafe.Pointer(&msgs[0])), uintptr(len(msgs)), 0, 0, 0)
+	if e != 0 || n != 3 || msgs[1].len != uint32(len(payloads[1])) {
+		c.Errorf("sendmmsg: %d %v (len[1] %d)", n, e, msgs[1].len)
+		return
+	}
+	time.Sleep(20 * time.Millisecond)
+	recv := make([]mmsghdr, 4)
+	bufs := make([][]byte, 4)
+	riov := make([]syscall.Iovec, 4)
+	for i := range recv {
+		bufs[i] = make([]byte, 64)
+		riov[i].Base = &bufs[i][0]
+		riov[i].SetLen(64)
+		recv[i].hdr.Iov = &riov[i]
+		recv[i].hdr.Iovlen = 1
+	}
+	const msgWaitForOne = 0x10000
+	n, _, e = syscall.Syscall6(299 /* recvmmsg */, uintptr(rx), uintptr(unsafe.Pointer(&recv[0])), 4, msgWaitForOne, 0, 0)
+	if e != 0 || n != 3 {
+		c.Errorf("recvmmsg: %d %v", n, e)
+		return
+	}
+	for i, p := range payloads {
+		if got := string(bufs[i][:recv[i].len]); got != p {
+			c.Errorf("recvmmsg message %d: %q, want %q", i, got, p)
+		}
 	}
 }
 
@@ -412,9 +664,8 @@ func netPing(c *t) {
 // 64 MiB through one connection, checked with SHA-256.
 func netLargeTransfer(c *t) {
 	const size = 64 << 20
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		c.Errorf("listen: %v", err)
+	ln := listenLocal(c)
+	if ln == nil {
 		return
 	}
 	defer ln.Close()

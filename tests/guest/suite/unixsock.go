@@ -115,6 +115,18 @@ func unixStreamListener(c *t) {
 		}
 		wg.Wait()
 		ln.Close()
+		if name[0] == '/' {
+			if _, err := os.Stat(name); err == nil {
+				c.Errorf("Go's listener should unlink %s on close", name)
+			}
+			// The name is free again: a new listener binds it.
+			ln2, err := net.Listen("unix", name)
+			if err != nil {
+				c.Errorf("listen again on %s: %v", name, err)
+			} else {
+				ln2.Close()
+			}
+		}
 	}
 	if _, err := net.Dial("unix", "/tmp/nobody-here.sock"); err == nil {
 		c.Errorf("dial to a missing path succeeded")
@@ -164,11 +176,20 @@ func unixDatagram(c *t) {
 	}
 }
 
-// A pipe's read end travels over a socketpair with SCM_RIGHTS.
-func unixRights(c *t) {
+// streamPair is a connected AF_UNIX stream socketpair (ok false, and a failure, if not).
+func streamPair(c *t) ([2]int, bool) {
 	fds, err := syscall.Socketpair(syscall.AF_UNIX, syscall.SOCK_STREAM, 0)
 	if err != nil {
 		c.Errorf("socketpair: %v", err)
+		return fds, false
+	}
+	return fds, true
+}
+
+// A pipe's read end travels over a socketpair with SCM_RIGHTS.
+func unixRights(c *t) {
+	fds, ok := streamPair(c)
+	if !ok {
 		return
 	}
 	defer syscall.Close(fds[0])

@@ -10,6 +10,7 @@
 #include "net/ipconfig.h"
 #include "net/netenv.h"
 #include "net/pbuf.h"
+#include "net/procnet.h"
 #include "net/siphash.h"
 #include "net/snmp.h"
 #include "nettest.h"
@@ -342,4 +343,63 @@ Test(net_basics, net_timer_reports_the_next_deadline)
     cr_assert_eq(frames_out, 4, "three requests in all");
     net_sock_close(s);
     net_destroy(ns);
+}
+
+/* ---- /proc/net/tcp and /proc/net/udp ---- */
+
+static uint64_t fake_ino(void *owner)
+{
+    return (uint64_t)(uintptr_t)owner;
+}
+
+Test(net_basics, proc_net_tcp_udp_format)
+{
+    struct netstack *ns = net_create(NULL);
+    struct net_sockaddr_in addr = net_sockaddr(IP4_LOOPBACK, 80);
+    struct net_sock *ln, *cl, *srv, *u;
+    char buf[8192];
+    int n;
+
+    cr_assert_eq(net_sock_create(ns, NET_SOCK_STREAM, 0, &ln), 0);
+    net_sock_set_owner(ln, (void *)(uintptr_t)4242, NULL);
+    cr_assert_eq(net_sock_bind(ln, &addr), 0);
+    cr_assert_eq(net_sock_listen(ln, 8), 0);
+    cr_assert_eq(net_sock_create(ns, NET_SOCK_STREAM, 0, &cl), 0);
+    cr_assert_eq(net_sock_connect(cl, &addr), -EINPROGRESS);
+    cr_assert_eq(net_sock_send(cl, "hello", 5, 0), 5);
+    cr_assert_eq(net_sock_create(ns, NET_SOCK_DGRAM, 0, &u), 0);
+    addr = net_sockaddr(IP4_LOOPBACK, 53);
+    cr_assert_eq(net_sock_bind(u, &addr), 0);
+
+    n = net_tcp_format(ns, buf, sizeof(buf), fake_ino);
+    cr_assert_eq(n, (int)strlen(buf));
+    cr_assert(strncmp(buf, "  sl  local_address rem_address   st tx_queue", 45) == 0);
+    /* Every line is padded to Linux's width. */
+    for (char *p = buf; *p != '\0'; p = strchr(p, '\n') + 1)
+        cr_assert_eq(strchr(p, '\n') - p, 149);
+    /* The listener, with one connection waiting in its accept queue. */
+    cr_assert_neq(strstr(buf, ": 0100007F:0050 00000000:0000 0A 00000000:00000001 "), NULL, "%s",
+                  buf);
+    cr_assert_neq(strstr(buf, " 4242 1 "), NULL, "the listener's inode: %s", buf);
+    /* Both ends of the connection, established; the server end has 5 bytes to read. */
+    cr_assert_eq(net_sock_accept(ln, &srv, NULL), 0);
+    n = net_tcp_format(ns, buf, sizeof(buf), fake_ino);
+    cr_assert_neq(strstr(buf, " 01 00000000:00000005 "), NULL, "%s", buf);
+    cr_assert_neq(strstr(buf, "0100007F:0050 01 "), NULL, "the client end: %s", buf);
+
+    n = net_udp_format(ns, buf, sizeof(buf), fake_ino);
+    cr_assert_eq(n, (int)strlen(buf));
+    cr_assert(strncmp(buf, "   sl  local_address", 20) == 0);
+    cr_assert_neq(strstr(buf, "    0: 0100007F:0035 00000000:0000 07 00000000:00000000 "), NULL,
+                  "%s", buf);
+    /* A small buffer gets a clean prefix. */
+    cr_assert_eq(net_tcp_format(ns, buf, 50, fake_ino), 49);
+    cr_assert_eq(strlen(buf), 49);
+
+    net_sock_close(srv);
+    net_sock_close(cl);
+    net_sock_close(ln);
+    net_sock_close(u);
+    net_destroy(ns);
+    cr_assert_eq(netenv_host_allocs_live(), 0, "net_destroy freed everything");
 }
