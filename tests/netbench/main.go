@@ -22,6 +22,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -148,7 +149,13 @@ func run(nic, machine string, conns int, dur time.Duration, size int) error {
 	if resp, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d/quit", port)); err == nil {
 		resp.Body.Close()
 	}
-	m.Wait()
+	if res, err := m.Wait(); err == nil {
+		for _, line := range strings.Split(res.Console, "\n") {
+			if strings.Contains(line, "/proc/net/") {
+				fmt.Println(strings.TrimSpace(line))
+			}
+		}
+	}
 	if errors > 0 {
 		return fmt.Errorf("%d requests failed", errors)
 	}

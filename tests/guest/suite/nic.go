@@ -247,4 +247,14 @@ func nicServe(c *t) {
 	}
 	time.Sleep(100 * time.Millisecond) // let the /quit answer leave
 	srv.Close()
+	// The interface and TCP counters, for whoever reads the console.
+	for _, f := range []string{"/proc/net/dev", "/proc/net/snmp"} {
+		if data, err := os.ReadFile(f); err == nil {
+			for _, line := range strings.Split(string(data), "\n") {
+				if strings.Contains(line, "eth") || strings.HasPrefix(line, "Tcp:") {
+					c.Logf("%s: %s", f, strings.TrimSpace(line))
+				}
+			}
+		}
+	}
 }
