@@ -122,7 +122,7 @@ func udpEchoServer(t *testing.T) int {
 func hammer(t *testing.T, base string, count int, keepAlive bool) int {
 	tr := &http.Transport{DisableKeepAlives: !keepAlive, MaxIdleConnsPerHost: 4}
 	defer tr.CloseIdleConnections()
-	client := &http.Client{Transport: tr, Timeout: 30 * time.Second}
+	client := &http.Client{Transport: tr, Timeout: 10 * time.Second}
 	const workers = 4
 	var wg sync.WaitGroup
 	var mu sync.Mutex
@@ -230,6 +230,8 @@ func TestNIC(t *testing.T) {
 		{"virtio-net-pci", "q35", []string{"-device", "virtio-net-pci,netdev=n0"}},
 		{"virtio-net-pci-legacy", "pc", []string{"-device", "virtio-net-pci,netdev=n0,disable-modern=on"}},
 		{"virtio-net-mmio", "microvm,acpi=off", []string{"-device", "virtio-net-device,netdev=n0"}},
+		{"e1000", "pc", []string{"-device", "e1000,netdev=n0"}},
+		{"e1000e", "q35", []string{"-device", "e1000e,netdev=n0"}},
 	}
 	for _, c := range cases {
 		c := c
@@ -250,7 +252,7 @@ func TestNIC(t *testing.T) {
 func TestNICStaticIP(t *testing.T) {
 	params := "ip=10.0.2.77::10.0.2.2:255.255.255.0:eggbox:eth0:off:10.0.2.3"
 	out := runNIC(t, "q35", []string{"-device", "virtio-net-pci,netdev=n0"}, "10.0.2.77", params,
-		"addr=10.0.2.77 dns=10.0.2.3 gw=10.0.2.2")
+		"addr=10.0.2.77 dns=10.0.2.3 gw=10.0.2.2 host=eggbox")
 	if strings.Contains(out, "DHCP") {
 		t.Errorf("DHCP ran despite ip=static")
 	}
@@ -266,4 +268,17 @@ func TestNICNoDHCP(t *testing.T) {
 	}
 	res := runArea(t, "", "go-current", "rand", cfg)
 	wantConsole(t, res, "no DHCP lease after 3 s")
+}
+
+// Two NICs of different models at once, each on its own slirp network:
+// both get their DHCP lease.
+func TestNICTwo(t *testing.T) {
+	cfg := qemu.Config{
+		Append: "console=ttyS0 loglevel=7",
+		Extra: []string{"-netdev", "user,id=n0", "-device", "virtio-net-pci,netdev=n0",
+			"-netdev", "user,id=n1,net=10.0.3.0/24", "-device", "e1000,netdev=n1"},
+		Timeout: 2 * time.Minute,
+	}
+	res := runArea(t, "", "go-current", "rand", cfg)
+	wantConsole(t, res, "eth0: addr 10.0.2.15/24", "eth1: addr 10.0.3.15/24")
 }

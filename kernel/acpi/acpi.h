@@ -54,6 +54,8 @@ struct acpi_info {
     struct acpi_gas pm1a_cnt, pm1b_cnt, sleep_control, reset_reg;
     uint8_t reset_value;
     uint8_t slp_typa, slp_typb; /* from \_S5 */
+    phys_addr_t dsdt_addr;      /* 0: none; for drivers that look up their devices */
+    uint32_t dsdt_len;
 
     /* HPET */
     phys_addr_t hpet_addr;

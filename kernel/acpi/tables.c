@@ -239,6 +239,8 @@ static void parse_fadt(struct acpi_info *info, const uint8_t *t, uint32_t len,
         pr_warn("acpi: no usable DSDT; ACPI power-off unavailable\n");
         return;
     }
+    info->dsdt_addr = dsdt;
+    info->dsdt_len = dlen;
     parse_s5(info, d, dlen);
 }
 

@@ -11,6 +11,7 @@ void drivers_init(void)
 {
     virtio_blk_init();
     virtio_net_init();
+    e1000_init();
     virtio_pci_init(); /* the virtio PCI transport is a PCI driver */
     pci_init();
     virtio_mmio_init();

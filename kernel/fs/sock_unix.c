@@ -158,6 +158,12 @@ static bool has_room(const struct unix_sock *r)
     return r->rx_bytes < r->rcvbuf && r->rx_count < UNIX_MAX_QUEUED;
 }
 
+/* A listener's accept queue holds backlog + 1 connections (Linux's rule). */
+static bool backlog_full(const struct unix_sock *l)
+{
+    return l->nqueued > l->backlog;
+}
+
 /* The EPOLL* mask of u; unix_lock held. */
 static uint32_t unix_mask(struct unix_sock *u)
 {
@@ -174,7 +180,11 @@ static uint32_t unix_mask(struct unix_sock *u)
     if (connection_based(u) && u->state == US_CONNECTED && u->peer_shut_wr &&
         (u->peer == NULL || u->peer->dead))
         mask |= EPOLLHUP;
-    if (connection_based(u)) {
+    if (connection_based(u) && u->state == US_UNCONNECTED) {
+        /* Writable, unless a connect waits for room in a listener's queue. */
+        if (u->full == NULL || u->full->dead || !backlog_full(u->full))
+            mask |= EPOLLOUT | EPOLLWRNORM;
+    } else if (connection_based(u)) {
         if (u->state != US_CONNECTED || u->peer == NULL || u->peer->dead || has_room(u->peer) ||
             u->shut_wr)
             mask |= EPOLLOUT | EPOLLWRNORM;
@@ -563,8 +573,21 @@ static int unix_connect(struct socket *s, const void *addr, size_t len)
         err = -EINVAL;
     else if (t->dead || t->state != US_LISTENING)
         err = -ECONNREFUSED;
-    else if (t->nqueued > t->backlog)
+    else if (backlog_full(t))
         err = -EAGAIN;
+    if (err == -EAGAIN && u->full != t) {
+        /* Wait for room in t's accept queue: accept wakes us (wake_blocked_on). */
+        if (u->full != NULL)
+            us_put(u->full, &deferred);
+        u->full = t;
+        us_get(t);
+    }
+    if (err == -EAGAIN)
+        u->sock->mask = unix_mask(u);
+    if (err == 0 && u->full != NULL) {
+        us_put(u->full, &deferred);
+        u->full = NULL;
+    }
     if (err == 0) {
         pair_up(u, child, current_cred(), current_cred());
         child->peercred = current_cred();
@@ -612,6 +635,7 @@ static int unix_accept(struct socket *s, struct socket **out, void *addr, size_t
         us_put(child, &deferred); /* the queue's reference; the socket keeps one */
         child->sock->mask = unix_mask(child);
         unix_wake(u);
+        wake_blocked_on(u); /* a connect waiting for room may go on */
     }
     mutex_unlock(&unix_lock);
     deferred_put(&deferred);
@@ -1033,8 +1057,7 @@ static void unix_release(struct socket *s)
         us_put(u->full, &deferred);
         u->full = NULL;
     }
-    if (!connection_based(u))
-        wake_blocked_on(u); /* senders waiting for room get ECONNREFUSED now */
+    wake_blocked_on(u); /* senders and connects waiting for room get ECONNREFUSED now */
     us_put(u, &deferred);
     mutex_unlock(&unix_lock);
     /* Children nobody accepted: their sockets go like closed files. */

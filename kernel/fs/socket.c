@@ -199,11 +199,19 @@ ssize_t sock_recvmsg(struct file *f, struct socket *s, struct uio *u, int flags,
 
 int sock_connect(struct file *f, struct socket *s, const void *addr, size_t len)
 {
+    uint64_t deadline = deadline_after(READ_ONCE(s->sndtimeo_ns));
     int err = s->ops->connect(s, addr, len);
 
+    /* AF_UNIX: the listener's queue is full; a blocking connect waits for room. */
+    while (err == -EAGAIN && !nonblocking(f, 0)) {
+        err = sock_wait(s, EPOLLOUT, deadline);
+        if (err != 0)
+            return err == -ETIMEDOUT ? -EAGAIN : -ERESTARTSYS;
+        err = s->ops->connect(s, addr, len);
+    }
     if (err != -EINPROGRESS || nonblocking(f, 0))
         return err;
-    err = sock_wait(s, EPOLLOUT, deadline_after(READ_ONCE(s->sndtimeo_ns)));
+    err = sock_wait(s, EPOLLOUT, deadline);
     if (err == -ETIMEDOUT)
         return -EINPROGRESS;
     if (err != 0)
@@ -240,7 +248,7 @@ static int timeo_set(uint64_t *slot, const void *val, size_t len)
     if (tv.tv_usec < 0 || tv.tv_usec >= 1000000)
         return -EDOM;
     if (tv.tv_sec < 0) {
-        WRITE_ONCE(*slot, 0); /* Linux: a negative time means "return at once"... 0 here */
+        WRITE_ONCE(*slot, 1); /* Linux: a negative time means "do not wait" (1 ns here) */
         return 0;
     }
     if ((uint64_t)tv.tv_sec > UINT64_MAX / NSEC_PER_SEC / 2)

@@ -9,6 +9,7 @@
  * generic layer (fs/socket.c), which blocks as needed and dispatches to
  * the address family. AF_INET6 answers EAFNOSUPPORT (Go then uses IPv4).
  */
+#include "core/time.h"
 #include "fs/socket.h"
 #include "lib/errno.h"
 #include "lib/string.h"
@@ -623,13 +624,26 @@ SYSCALL_DEFINE4(sendmmsg, int, fd, struct k_mmsghdr *, uvec, unsigned int, vlen,
 SYSCALL_DEFINE5(recvmmsg, int, fd, struct k_mmsghdr *, uvec, unsigned int, vlen, int, flags,
                 struct k_timespec *, utimeout)
 {
+    uint64_t deadline = 0;
     unsigned int i;
     long n = 0;
 
-    (void)utimeout; /* checked between datagrams only, like Linux; we ignore it */
+    /* The timeout is checked after each datagram, as Linux does: it never ends a wait. */
+    if (utimeout != NULL) {
+        struct k_timespec ts;
+        if (copy_from_user(&ts, utimeout, sizeof(ts)) != 0)
+            return -EFAULT;
+        if (ts.tv_sec < 0 || ts.tv_nsec < 0 || ts.tv_nsec >= (int64_t)NSEC_PER_SEC)
+            return -EINVAL;
+        deadline = ktime_ns() +
+                   MIN((uint64_t)ts.tv_sec, UINT64_MAX / NSEC_PER_SEC / 2) * NSEC_PER_SEC +
+                   (uint64_t)ts.tv_nsec;
+    }
     vlen = MIN(vlen, (unsigned int)MMSG_MAX);
     for (i = 0; i < vlen; i++) {
         struct k_msghdr m;
+        if (i > 0 && deadline != 0 && ktime_ns() >= deadline)
+            break;
         if (copy_from_user(&m, &uvec[i].msg_hdr, sizeof(m)) != 0) {
             n = -EFAULT;
             break;

@@ -14,10 +14,12 @@
  * (renewing their leases from net_timer); an interface whose server never
  * answers gets a warning and no address, and boot goes on. Then
  * start_application calls net_write_etc(), which writes /etc/resolv.conf
- * (so Go's resolver finds the DNS server) and /etc/hostname by unpacking a
- * small cpio archive into the root, before the initramfs, whose own files
- * win. A lease obtained only after the wait configures its interface but
- * writes no resolv.conf.
+ * (so Go's resolver finds the DNS server) by unpacking a small cpio
+ * archive into the root, before the initramfs, whose own files win; a
+ * host name from DHCP or ip= goes into the kernel's hostname, from which
+ * etc_defaults() (fs/etc_defaults.c) makes /etc/hostname and /etc/hosts.
+ * A lease obtained only after the wait configures its interface but writes
+ * no resolv.conf.
  *
  * Locking: the DHCP callback runs under the net lock and writes `boot`;
  * net_autoconfig reads it under the same lock.
@@ -39,7 +41,7 @@
 #define NETCONFIG_MAX_IFS 8
 #define DHCP_BOOT_WAIT_S 10
 #define NS_PER_S 1000000000ull
-#define ETC_FILE_MAX 1024
+#define ETC_FILE_MAX 2048
 
 extern char hostname[65]; /* linux/sys_misc.c */
 
@@ -51,7 +53,6 @@ struct ifslot {
 };
 
 static struct net_ipconfig ip_param = {.dhcp = true};
-static bool ip_param_given;
 static uint64_t dhcp_wait_s = DHCP_BOOT_WAIT_S;
 
 /* What boot learnt: guarded by the net lock until net_autoconfig returns. */
@@ -70,7 +71,6 @@ static int set_ip(const char *val)
     if (val == NULL || net_ipconfig_parse(val, &cfg) != 0)
         return -EINVAL;
     ip_param = cfg;
-    ip_param_given = true;
     return 0;
 }
 KERNEL_PARAM("ip", set_ip);
@@ -260,24 +260,20 @@ static int cpio_add(char *buf, size_t size, size_t len, const char *name, uint32
 
 void net_write_etc(struct super_block *root)
 {
-    char resolv[512], host[NET_IPCONFIG_NAMELEN + 1];
-    size_t size = 4 * ETC_FILE_MAX;
+    char resolv[512];
+    size_t size = ETC_FILE_MAX;
     char *buf;
-    int len = 0, rlen, hlen = 0;
+    int len, rlen;
 
     if (!boot.have_cfg)
         return;
     rlen = net_ipconfig_resolv_conf(&boot.cfg, resolv, sizeof(resolv));
-    if (boot.cfg.hostname[0] != '\0')
-        hlen = snprintf(host, sizeof(host), "%s\n", boot.cfg.hostname);
     buf = kmalloc(size, 0);
     if (buf == NULL)
         return;
     len = cpio_add(buf, size, 0, "etc", 040755, "", 0);
     if (len >= 0 && rlen > 0)
         len = cpio_add(buf, size, (size_t)len, "etc/resolv.conf", 0100644, resolv, (size_t)rlen);
-    if (len >= 0 && hlen > 0)
-        len = cpio_add(buf, size, (size_t)len, "etc/hostname", 0100644, host, (size_t)hlen);
     if (len >= 0)
         len = cpio_add(buf, size, (size_t)len, "TRAILER!!!", 0, "", 0);
     if (len < 0 || initramfs_unpack(root, buf, (size_t)len) != 0)

@@ -30,8 +30,8 @@ void net_kernel_unlock(void);
  */
 void net_autoconfig(void);
 /*
- * Write /etc/resolv.conf and /etc/hostname into the new root (before the
- * initramfs is unpacked, so files the initramfs carries win). No-op
- * without a configuration.
+ * Write /etc/resolv.conf into the new root (before the initramfs is
+ * unpacked, so a file the initramfs carries wins). No-op without a
+ * configuration.
  */
 void net_write_etc(struct super_block *root);

@@ -7,7 +7,10 @@
  *   3. the PIT (channel 0 count-down, polled), over a 5 ms window;
  *   4. CPUID 0x16's nominal frequency, as a last resort.
  * The LAPIC timer uses TSC-deadline mode when available; otherwise its
- * count rate is measured in the same window and it runs in one-shot mode.
+ * count rate is measured against the TSC in the same window and it runs in
+ * one-shot mode. Each reading pairs two counters at one instant (see
+ * calibrate_hpet); a pair skewed by an emulator's host made timers fire up
+ * to twice late before.
  * Conversions use a 32.32 fixed-point multiplier with 128-bit products.
  */
 #include "acpi/acpi.h"
@@ -63,12 +66,66 @@ void udelay_ns(uint64_t ns)
         cpu_relax();
 }
 
-/* HPET: count for `femtos` femtoseconds; returns elapsed TSC and LAPIC counts. */
-static bool calibrate_hpet(uint64_t window_ns, uint64_t *tsc_delta, uint32_t *lapic_delta)
+/*
+ * Calibration reads pairs of counters (a reference and the TSC, or the
+ * LAPIC timer and the TSC) that must describe one instant. Under emulation
+ * each device read is an exit to the emulator, and a host that deschedules
+ * it between two reads would skew the pair by milliseconds: so every pair
+ * is read between two TSC reads, several times, and the tightest wins.
+ */
+#define PAIR_TRIES 5
+
+struct calib {
+    uint64_t tsc_delta;   /* TSC counts in exactly window_ns */
+    uint32_t lapic_delta; /* LAPIC timer counts in lapic_tsc TSC counts */
+    uint64_t lapic_tsc;
+};
+
+/* The LAPIC timer's current count and the TSC at the same moment. */
+static void lapic_pair(uint32_t *count, uint64_t *tsc)
+{
+    uint64_t best = UINT64_MAX;
+
+    for (int i = 0; i < PAIR_TRIES; i++) {
+        uint64_t a = rdtsc_ordered();
+        uint32_t c = lapic_timer_current();
+        uint64_t b = rdtsc_ordered();
+        if (b - a < best) {
+            best = b - a;
+            *count = c;
+            *tsc = a + (b - a) / 2;
+        }
+    }
+}
+
+static uint64_t hpet_read(volatile uint64_t *hpet)
+{
+    return hpet[30];
+}
+
+/* The HPET main counter and the TSC at the same moment. */
+static void hpet_pair(volatile uint64_t *hpet, uint64_t *count, uint64_t *tsc)
+{
+    uint64_t best = UINT64_MAX;
+
+    for (int i = 0; i < PAIR_TRIES; i++) {
+        uint64_t a = rdtsc_ordered();
+        uint64_t c = hpet_read(hpet);
+        uint64_t b = rdtsc_ordered();
+        if (b - a < best) {
+            best = b - a;
+            *count = c;
+            *tsc = a + (b - a) / 2;
+        }
+    }
+}
+
+/* HPET: measure the TSC (and the LAPIC timer) over about window_ns. */
+static bool calibrate_hpet(uint64_t window_ns, struct calib *out)
 {
     volatile uint64_t *hpet;
-    uint64_t period_fs, ticks, start, t0, t1;
-    uint32_t l0, l1;
+    uint64_t period_fs, ticks, h0 = 0, h1 = 0, t0 = 0, t1 = 0, lt0 = 0, lt1 = 0;
+    uint32_t l0 = 0, l1 = 0;
 
     if (!acpi.has_hpet)
         return false;
@@ -80,21 +137,16 @@ static bool calibrate_hpet(uint64_t window_ns, uint64_t *tsc_delta, uint32_t *la
         return false;
     hpet[2] |= 1; /* ENABLE_CNF */
     ticks = window_ns * 1000000 / period_fs;
-    start = hpet[30];
-    /* Align to a tick edge so the window starts on a fresh count. */
-    while (hpet[30] == start)
+    lapic_pair(&l0, &lt0);
+    hpet_pair(hpet, &h0, &t0);
+    while (hpet_read(hpet) - h0 < ticks)
         cpu_relax();
-    start = hpet[30];
-    t0 = rdtsc_ordered();
-    l0 = lapic_timer_current();
-    while (hpet[30] - start < ticks)
-        cpu_relax();
-    t1 = rdtsc_ordered();
-    l1 = lapic_timer_current();
-    ticks = hpet[30] - start;
+    hpet_pair(hpet, &h1, &t1);
+    lapic_pair(&l1, &lt1);
     /* Scale to exactly window_ns using the ticks actually elapsed. */
-    *tsc_delta = mul_div_u64(t1 - t0, window_ns * 1000000, ticks * period_fs);
-    *lapic_delta = l0 - l1;
+    out->tsc_delta = mul_div_u64(t1 - t0, window_ns * 1000000, (h1 - h0) * period_fs);
+    out->lapic_delta = l0 - l1;
+    out->lapic_tsc = lt1 - lt0;
     return true;
 }
 
@@ -110,12 +162,12 @@ static uint16_t pit_read_count(void)
     return ((uint16_t)hi << 8) | lo;
 }
 
-static bool calibrate_pit(uint64_t window_ns, uint64_t *tsc_delta, uint32_t *lapic_delta)
+static bool calibrate_pit(uint64_t window_ns, struct calib *out)
 {
     uint64_t want = window_ns * PIT_HZ / NSEC_PER_SEC;
-    uint64_t t0, t1, elapsed = 0;
+    uint64_t t0, t1 = 0, lt0 = 0, lt1 = 0, elapsed = 0;
     uint16_t last, now;
-    uint32_t l0, l1;
+    uint32_t l0 = 0, l1 = 0;
 
     /* Channel 0, lobyte/hibyte, mode 2 (rate generator), count 65536. */
     outb(0x43, 0x34);
@@ -128,18 +180,21 @@ static bool calibrate_pit(uint64_t window_ns, uint64_t *tsc_delta, uint32_t *lap
     now = pit_read_count();
     if (now == last)
         return false;
-    last = now;
+    lapic_pair(&l0, &lt0);
+    /* The PIT read is three port accesses: pair it with the TSC read
+     * right after it, as tightly as it gets. */
+    last = pit_read_count();
     t0 = rdtsc_ordered();
-    l0 = lapic_timer_current();
     while (elapsed < want) {
         now = pit_read_count();
+        t1 = rdtsc_ordered();
         elapsed += (uint16_t)(last - now);
         last = now;
     }
-    t1 = rdtsc_ordered();
-    l1 = lapic_timer_current();
-    *tsc_delta = mul_div_u64(t1 - t0, want, elapsed);
-    *lapic_delta = l0 - l1;
+    lapic_pair(&l1, &lt1);
+    out->tsc_delta = mul_div_u64(t1 - t0, want, elapsed);
+    out->lapic_delta = l0 - l1;
+    out->lapic_tsc = lt1 - lt0;
     return true;
 }
 
@@ -154,8 +209,7 @@ void time_init(void)
 {
     const uint64_t window = 5 * NSEC_PER_MSEC;
     struct cpuid_regs r = cpuid(0, 0);
-    uint64_t tsc_delta = 0;
-    uint32_t lapic_delta = 0;
+    struct calib cal = {0};
     bool measured = false;
     uint64_t epoch;
 
@@ -175,17 +229,17 @@ void time_init(void)
         }
     }
     if (tsc_hz == 0 || !lapic_timer_has_deadline_mode()) {
-        if (calibrate_hpet(window, &tsc_delta, &lapic_delta)) {
+        if (calibrate_hpet(window, &cal)) {
             measured = true;
             if (tsc_hz == 0)
                 tsc_source = "HPET";
-        } else if (calibrate_pit(window, &tsc_delta, &lapic_delta)) {
+        } else if (calibrate_pit(window, &cal)) {
             measured = true;
             if (tsc_hz == 0)
                 tsc_source = "PIT";
         }
         if (tsc_hz == 0 && measured)
-            set_tsc_hz(tsc_delta * (NSEC_PER_SEC / window));
+            set_tsc_hz(cal.tsc_delta * (NSEC_PER_SEC / window));
     }
     if (tsc_hz == 0 && r.eax >= 0x16 && (cpuid(0x16, 0).eax & 0xffff) != 0) {
         set_tsc_hz((uint64_t)(cpuid(0x16, 0).eax & 0xffff) * 1000000);
@@ -197,7 +251,11 @@ void time_init(void)
         tsc_source = "guess";
     }
     if (!lapic_timer_has_deadline_mode()) {
-        lapic_hz = measured ? (uint64_t)lapic_delta * (NSEC_PER_SEC / window) : 0;
+        /* Against the TSC, not the window: the pairs are exact, the
+         * window's end is only approximately window_ns. */
+        lapic_hz = measured && cal.lapic_tsc != 0
+                       ? mul_div_u64(cal.lapic_delta, tsc_hz, cal.lapic_tsc)
+                       : 0;
         if (lapic_hz == 0) {
             pr_warn("time: LAPIC timer rate unknown; assuming 100 MHz / 16\n");
             lapic_hz = 6250000;

@@ -4,10 +4,12 @@
  *
  * Devices are named on the kernel command line exactly as Linux expects:
  *   virtio_mmio.device=<size>[KMG]@<base>:<irq>[:<id>]
- * which QEMU's microvm adds by itself (auto-kernel-cmdline=on, the default)
- * for every virtio-mmio slot that has a device. The IRQ is an IOAPIC GSI,
- * level-triggered and active high.
+ * which QEMU 7.2's microvm adds by itself when ACPI is off. With ACPI on,
+ * it describes them in the DSDT instead (_HID "LNRO0005"), which
+ * acpi_scan() reads when the command line names none. The IRQ is an
+ * IOAPIC GSI, level-triggered and active high.
  */
+#include "acpi/acpi.h"
 #include "core/params.h"
 #include "core/printk.h"
 #include "arch/x86_64/apic.h"
@@ -16,6 +18,7 @@
 #include "lib/printf.h"
 #include "lib/string.h"
 #include "mm/kmalloc.h"
+#include "mm/layout.h"
 #include "mm/vmap.h"
 
 #define MMIO_MAGIC 0x000
@@ -46,12 +49,22 @@
 #define MMIO_MAX_DEVICES 32
 #define MMIO_MIN_SIZE 0x200
 
+/* ACPI: virtio-mmio devices in the DSDT (QEMU microvm with ACPI on). */
+#define ACPI_VIRTIO_MMIO_HID "LNRO0005"
+#define ACPI_DEVICE_WINDOW 256 /* bytes after the _HID searched for _CRS */
+#define ACPI_MEM32_FIXED 0x86
+#define ACPI_MEM32_FIXED_LEN 9
+#define ACPI_EXT_IRQ 0x89
+#define ACPI_EXT_IRQ_EDGE 0x2
+#define ACPI_EXT_IRQ_LOW 0x4
+
 struct virtio_mmio {
     struct virtio_device vd;
     volatile uint8_t *regs;
     size_t size;
     uint32_t version;
     uint32_t gsi;
+    int irq_flags; /* IRQ_LEVEL | IRQ_ACTIVE_LOW */
 };
 
 #define REG32(vm, off) (*(volatile uint32_t *)((vm)->regs + (off)))
@@ -171,7 +184,7 @@ static int mmio_setup_irq(struct virtio_device *vd, unsigned int nqueues)
     if (vec < 0)
         return -EBUSY;
     irq_set_handler((unsigned int)vec, mmio_interrupt, vm);
-    if (ioapic_route_gsi(vm->gsi, (uint8_t)vec, IRQ_LEVEL, lapic_id()) != 0)
+    if (ioapic_route_gsi(vm->gsi, (uint8_t)vec, vm->irq_flags, lapic_id()) != 0)
         return -ENODEV;
     return 0;
 }
@@ -189,7 +202,7 @@ static const struct virtio_transport_ops mmio_ops = {
     .setup_irq = mmio_setup_irq,
 };
 
-static void mmio_probe(uint64_t base, uint64_t size, uint32_t gsi)
+static void mmio_probe(uint64_t base, uint64_t size, uint32_t gsi, int irq_flags)
 {
     struct virtio_mmio *vm;
     volatile uint8_t *regs;
@@ -210,6 +223,7 @@ static void mmio_probe(uint64_t base, uint64_t size, uint32_t gsi)
     vm->regs = regs;
     vm->size = size;
     vm->gsi = gsi;
+    vm->irq_flags = irq_flags;
     vm->version = REG32(vm, MMIO_VERSION);
     if (vm->version != 1 && vm->version != 2) {
         pr_warn("virtio-mmio@%#lx: unknown version %u\n", base, vm->version);
@@ -259,6 +273,57 @@ static int mmio_parse(const char *s, uint64_t *base, uint64_t *size, uint32_t *i
     return 0;
 }
 
+static uint32_t le32(const uint8_t *p)
+{
+    return p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+/*
+ * Find the devices whose _HID is LNRO0005 in the DSDT and read the
+ * Memory32Fixed and Extended Interrupt descriptors of their _CRS buffers.
+ * Not an AML interpreter: QEMU writes these as literal buffers right after
+ * the _HID, which is what this looks for; anything else is skipped.
+ */
+static void acpi_scan(void)
+{
+    const uint8_t *d, *end;
+    size_t hid_len = sizeof(ACPI_VIRTIO_MMIO_HID) - 1;
+
+    if (acpi.dsdt_addr == 0 || acpi.dsdt_len < 36)
+        return;
+    d = phys_to_virt(acpi.dsdt_addr);
+    end = d + acpi.dsdt_len;
+    for (const uint8_t *p = d + 36; p + hid_len <= end; p++) {
+        const uint8_t *w, *wend;
+        uint64_t base = 0, size = 0;
+        uint32_t gsi = 0;
+        int flags = IRQ_LEVEL;
+        bool have_irq = false;
+
+        if (memcmp(p, ACPI_VIRTIO_MMIO_HID, hid_len) != 0)
+            continue;
+        wend = p + ACPI_DEVICE_WINDOW < end ? p + ACPI_DEVICE_WINDOW : end;
+        for (w = p + hid_len; w + 1 + ACPI_MEM32_FIXED_LEN + 2 <= wend; w++) {
+            if (base == 0 && w[0] == ACPI_MEM32_FIXED && w[1] == ACPI_MEM32_FIXED_LEN &&
+                w[2] == 0) {
+                base = le32(w + 4);
+                size = le32(w + 8);
+            } else if (!have_irq && w[0] == ACPI_EXT_IRQ && w[2] == 0 && w[1] >= 6 && w[4] >= 1) {
+                flags = (w[3] & ACPI_EXT_IRQ_EDGE) ? 0 : IRQ_LEVEL;
+                if (w[3] & ACPI_EXT_IRQ_LOW)
+                    flags |= IRQ_ACTIVE_LOW;
+                gsi = le32(w + 5);
+                have_irq = true;
+            }
+            if (base != 0 && have_irq)
+                break;
+        }
+        if (base != 0 && have_irq && gsi < 256)
+            mmio_probe(base, size, gsi, flags);
+        p += hid_len - 1;
+    }
+}
+
 void virtio_mmio_init(void)
 {
     static const char key[] = "virtio_mmio.device=";
@@ -279,6 +344,8 @@ void virtio_mmio_init(void)
             continue;
         }
         found++;
-        mmio_probe(base, size, irq);
+        mmio_probe(base, size, irq, IRQ_LEVEL);
     }
+    if (found == 0)
+        acpi_scan();
 }

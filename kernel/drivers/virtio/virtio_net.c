@@ -304,6 +304,8 @@ static void vnet_thread(void *arg)
             continue;
         }
         vnet_rx_irq_enable(vn, true);
+        /* The flag store must be visible before we read the used index (x86 may reorder). */
+        __atomic_thread_fence(__ATOMIC_SEQ_CST);
         more = virtq_has_used(&vn->rxq->ring);
         if (more) {
             vnet_rx_irq_enable(vn, false);

@@ -13,7 +13,9 @@
  * in-memory superblock) and guards the inode cache. VFS inode fields are
  * written under it. It is taken by every op here and by sync; it is never
  * held while calling back into the VFS, and a file system's lock is never
- * taken while another's is held.
+ * taken while another's is held. File data is copied to and from user
+ * memory outside it (a bounce buffer), so a page fault there cannot need
+ * it; getdents still fills the user's buffer under it.
  *
  * Inode lifetime: the VFS frees an inode when its last reference goes
  * (evict). A name removed while the file is open (nlink 0) keeps the disk
@@ -447,53 +449,107 @@ static ssize_t ext2_vfs_readlink(struct inode *inode, char *buf, size_t size)
 
 /* ---- files ---- */
 
-static ssize_t to_uio(void *ctx, void *data, size_t n)
+/*
+ * File data moves through a kernel bounce buffer, a chunk at a time, so
+ * user memory is never touched with the file system's lock held: a page
+ * fault on a mapping of a file of this same file system would otherwise
+ * need the lock its own thread holds.
+ */
+#define EXT2_IO_CHUNK (64u * 1024)
+
+struct kbuf_cursor {
+    uint8_t *p;
+};
+
+static ssize_t to_kbuf(void *ctx, void *data, size_t n)
 {
-    return uio_copy_to(ctx, data, n);
+    struct kbuf_cursor *c = ctx;
+
+    memcpy(c->p, data, n);
+    c->p += n;
+    return (ssize_t)n;
 }
 
-static ssize_t from_uio(void *ctx, void *data, size_t n)
+static ssize_t from_kbuf(void *ctx, void *data, size_t n)
 {
-    return uio_copy_from(ctx, data, n);
+    struct kbuf_cursor *c = ctx;
+
+    memcpy(data, c->p, n);
+    c->p += n;
+    return (ssize_t)n;
 }
 
 static ssize_t ext2_vfs_read(struct file *f, struct uio *u, off_t *pos)
 {
     struct inode *inode = file_inode(f);
     struct ext2_sb *esb = esb_of(inode);
-    ssize_t n;
+    uint8_t *bounce;
+    ssize_t done = 0, n = 0;
 
     if (*pos < 0)
         return -EINVAL;
-    mutex_lock(&esb->lock);
-    n = ext2_file_io(&esb->fs, ino_of(inode), (uint64_t)*pos, u->resid, false, to_uio, u);
-    mutex_unlock(&esb->lock);
-    if (n > 0)
+    bounce = kmalloc(EXT2_IO_CHUNK, 0);
+    if (bounce == NULL)
+        return -ENOMEM;
+    while (u->resid > 0) {
+        struct kbuf_cursor cur = {bounce};
+        size_t want = MIN(u->resid, (size_t)EXT2_IO_CHUNK);
+
+        mutex_lock(&esb->lock);
+        n = ext2_file_io(&esb->fs, ino_of(inode), (uint64_t)*pos, want, false, to_kbuf, &cur);
+        mutex_unlock(&esb->lock);
+        if (n <= 0)
+            break;
+        n = uio_copy_to(u, bounce, (size_t)n);
+        if (n <= 0)
+            break;
+        done += n;
         *pos += n;
-    return n;
+        if ((size_t)n < want)
+            break; /* end of file */
+    }
+    kfree(bounce);
+    return done > 0 ? done : n;
 }
 
 static ssize_t ext2_vfs_write(struct file *f, struct uio *u, off_t *pos)
 {
     struct inode *inode = file_inode(f);
     struct ext2_sb *esb = esb_of(inode);
-    ssize_t n;
+    uint8_t *bounce;
+    ssize_t done = 0, n = 0;
 
-    mutex_lock(&esb->lock);
-    if (f->flags & O_APPEND) {
+    bounce = kmalloc(EXT2_IO_CHUNK, 0);
+    if (bounce == NULL)
+        return -ENOMEM;
+    while (u->resid > 0) {
+        struct kbuf_cursor cur = {bounce};
+        size_t want = MIN(u->resid, (size_t)EXT2_IO_CHUNK);
+
+        n = uio_copy_from(u, bounce, want);
+        if (n <= 0)
+            break;
+        mutex_lock(&esb->lock);
+        if (f->flags & O_APPEND) {
+            inode_refresh(esb, inode);
+            *pos = (off_t)inode->size;
+        }
+        if (*pos < 0)
+            n = -EINVAL;
+        else
+            n = ext2_file_io(&esb->fs, ino_of(inode), (uint64_t)*pos, (size_t)n, true, from_kbuf,
+                             &cur);
         inode_refresh(esb, inode);
-        *pos = (off_t)inode->size;
-    }
-    if (*pos < 0) {
         mutex_unlock(&esb->lock);
-        return -EINVAL;
-    }
-    n = ext2_file_io(&esb->fs, ino_of(inode), (uint64_t)*pos, u->resid, true, from_uio, u);
-    inode_refresh(esb, inode);
-    mutex_unlock(&esb->lock);
-    if (n > 0)
+        if (n <= 0)
+            break;
+        done += n;
         *pos += n;
-    return n;
+        if ((size_t)n < want)
+            break; /* disk full, or the largest file size */
+    }
+    kfree(bounce);
+    return done > 0 ? done : n;
 }
 
 static int ext2_sync_locked(struct ext2_sb *esb)

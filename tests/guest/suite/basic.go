@@ -3,6 +3,7 @@ package main
 import (
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"os"
 	"runtime"
 	"strconv"
@@ -11,6 +12,7 @@ import (
 func init() {
 	register("args", testArgs)
 	register("rand", testRand)
+	register("enoent", testENOENT)
 	register("numcpu", testNumCPU)
 }
 
@@ -68,5 +70,14 @@ func testNumCPU(c *t) {
 	}
 	if got := runtime.GOMAXPROCS(0); got != want {
 		c.Errorf("GOMAXPROCS = %d, want %d", got, want)
+	}
+}
+
+// testENOENT opens a missing file: the error must be ENOENT (strace's test
+// also reads the failed call from the log).
+func testENOENT(c *t) {
+	_, err := os.Open("/no/such/file")
+	if !errors.Is(err, os.ErrNotExist) {
+		c.Errorf("open of a missing file: %v, want ENOENT", err)
 	}
 }

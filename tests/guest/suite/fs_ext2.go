@@ -8,6 +8,7 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"io/fs"
@@ -26,6 +27,35 @@ func init() {
 	register("fspersist", testFSPersist)
 	register("fsimage", testFSImage)
 	register("fscrash", testFSCrash)
+	register("fsro", testFSReadOnly)
+}
+
+// testFSReadOnly runs on a read-only ext2 mount: reads work, every change
+// fails with EROFS.
+func testFSReadOnly(c *t) {
+	d := os.Getenv("EGG_FSDIR")
+	if got, err := os.ReadFile(filepath.Join(d, "hello.txt")); err != nil || string(got) != "hello from the host\n" {
+		c.Errorf("read: %q %v", got, err)
+	}
+	checks := map[string]error{
+		"create": os.WriteFile(filepath.Join(d, "new"), nil, 0o644),
+		"mkdir":  os.Mkdir(filepath.Join(d, "newdir"), 0o755),
+		"remove": os.Remove(filepath.Join(d, "hello.txt")),
+		"rename": os.Rename(filepath.Join(d, "hello.txt"), filepath.Join(d, "x")),
+		"chmod":  os.Chmod(filepath.Join(d, "hello.txt"), 0o600),
+	}
+	for what, err := range checks {
+		if !errors.Is(err, syscall.EROFS) {
+			c.Errorf("%s on a read-only mount: %v, want EROFS", what, err)
+		}
+	}
+	if f, err := os.OpenFile(filepath.Join(d, "hello.txt"), os.O_WRONLY, 0); err == nil {
+		_, err = f.Write([]byte("x"))
+		f.Close()
+		if !errors.Is(err, syscall.EROFS) {
+			c.Errorf("write on a read-only mount: %v", err)
+		}
+	}
 }
 
 func fsDir(c *t, name string) string {

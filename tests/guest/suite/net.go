@@ -620,7 +620,13 @@ func netMmsg(c *t) {
 		recv[i].hdr.Iovlen = 1
 	}
 	const msgWaitForOne = 0x10000
-	n, _, e = syscall.Syscall6(299 /* recvmmsg */, uintptr(rx), uintptr(unsafe.Pointer(&recv[0])), 4, msgWaitForOne, 0, 0)
+	bad := syscall.Timespec{Nsec: 2e9}
+	if _, _, e := syscall.Syscall6(299, uintptr(rx), uintptr(unsafe.Pointer(&recv[0])), 4, 0, uintptr(unsafe.Pointer(&bad)), 0); e != syscall.EINVAL {
+		c.Errorf("recvmmsg with a bad timeout: %v, want EINVAL", e)
+	}
+	timeout := syscall.Timespec{Sec: 5}
+	n, _, e = syscall.Syscall6(299 /* recvmmsg */, uintptr(rx), uintptr(unsafe.Pointer(&recv[0])), 4, msgWaitForOne,
+		uintptr(unsafe.Pointer(&timeout)), 0)
 	if e != 0 || n != 3 {
 		c.Errorf("recvmmsg: %d %v", n, e)
 		return

@@ -22,6 +22,7 @@ import (
 //	addr=10.0.2.15     the address the guest must have (checked by the
 //	                   local side of a UDP socket towards the gateway)
 //	dns=10.0.2.3       a nameserver /etc/resolv.conf must list
+//	host=NAME          the host name (from ip= or DHCP)
 //	gw=10.0.2.2        the gateway: pinged, and running the host's servers
 //	udp=PORT           a UDP echo server on the gateway
 //	udpn=N             datagrams to echo
@@ -63,6 +64,11 @@ func testNIC(c *t) {
 		data, err := os.ReadFile("/etc/resolv.conf")
 		if err != nil || !strings.Contains(string(data), "nameserver "+dns) {
 			c.Errorf("/etc/resolv.conf: %q, %v; want nameserver %s", data, err, dns)
+		}
+	}
+	if want := args["host"]; want != "" {
+		if h, err := os.Hostname(); err != nil || h != want {
+			c.Errorf("hostname %q, %v; want %q", h, err, want)
 		}
 	}
 	if gw != "" {
@@ -241,4 +247,14 @@ func nicServe(c *t) {
 	}
 	time.Sleep(100 * time.Millisecond) // let the /quit answer leave
 	srv.Close()
+	// The interface and TCP counters, for whoever reads the console.
+	for _, f := range []string{"/proc/net/dev", "/proc/net/snmp"} {
+		if data, err := os.ReadFile(f); err == nil {
+			for _, line := range strings.Split(string(data), "\n") {
+				if strings.Contains(line, "eth") || strings.HasPrefix(line, "Tcp:") {
+					c.Logf("%s: %s", f, strings.TrimSpace(line))
+				}
+			}
+		}
+	}
 }

@@ -25,6 +25,67 @@ func testUnix(c *t) {
 	unixDatagram(c)
 	unixRights(c)
 	unixPipeSignals(c)
+	unixBacklog(c)
+}
+
+// A full accept queue: a non-blocking connect gets EAGAIN, a blocking one
+// waits until accept makes room.
+func unixBacklog(c *t) {
+	ln, err := syscall.Socket(syscall.AF_UNIX, syscall.SOCK_STREAM, 0)
+	if err != nil {
+		c.Errorf("socket: %v", err)
+		return
+	}
+	defer syscall.Close(ln)
+	addr := &syscall.SockaddrUnix{Name: "@egg-backlog"}
+	if err := syscall.Bind(ln, addr); err != nil {
+		c.Errorf("bind abstract: %v", err)
+		return
+	}
+	syscall.Listen(ln, 0) // room for backlog + 1 = one connection
+	dial := func(flags int) (int, error) {
+		fd, _ := syscall.Socket(syscall.AF_UNIX, syscall.SOCK_STREAM|flags, 0)
+		return fd, syscall.Connect(fd, addr)
+	}
+	first, err := dial(0)
+	if err != nil {
+		c.Errorf("first connect: %v", err)
+		return
+	}
+	defer syscall.Close(first)
+	nb, err := dial(syscall.SOCK_NONBLOCK)
+	defer syscall.Close(nb)
+	if err != syscall.EAGAIN {
+		c.Errorf("non-blocking connect to a full queue: %v, want EAGAIN", err)
+	}
+	connected := make(chan error, 1)
+	var blocked int
+	go func() {
+		var err error
+		blocked, err = dial(0)
+		connected <- err
+	}()
+	select {
+	case err := <-connected:
+		c.Errorf("blocking connect to a full queue returned at once: %v", err)
+		return
+	case <-time.After(100 * time.Millisecond):
+	}
+	nfd, _, err := syscall.Accept(ln)
+	if err != nil {
+		c.Errorf("accept: %v", err)
+		return
+	}
+	syscall.Close(nfd)
+	select {
+	case err := <-connected:
+		if err != nil {
+			c.Errorf("blocking connect after accept: %v", err)
+		}
+		syscall.Close(blocked)
+	case <-time.After(5 * time.Second):
+		c.Errorf("blocking connect still waits after accept made room")
+	}
 }
 
 func unixSocketpair(c *t) {
