@@ -1,7 +1,8 @@
 /*
  * sys_xfer.c - copying between two open files inside the kernel:
- * copy_file_range (Go's io.Copy between *os.File values) and splice
- * between a pipe and a file. sendfile is in sendfile.c.
+ * sendfile (a file to anything writable, above all a socket: Go's
+ * TCPConn.ReadFrom), copy_file_range (Go's io.Copy between *os.File
+ * values) and splice between a pipe and a file.
  *
  * All three run one loop: read a chunk from the input into a kernel
  * buffer, write it all to the output, advance. For positioned inputs the
@@ -229,4 +230,32 @@ SYSCALL_DEFINE6(splice, int, in_fd, int64_t *, uoff_in, int, out_fd, int64_t *, 
     file_put(in);
     file_put(out);
     return n;
+}
+
+/*
+ * sendfile: from a positionable file to any writable file. With an offset
+ * the input's position stays and *offset moves; without one the input's
+ * position moves. The output is written as write(2) would (a socket raises
+ * SIGPIPE on EPIPE); an O_APPEND output is refused, as on Linux.
+ */
+SYSCALL_DEFINE4(sendfile, int, out_fd, int, in_fd, int64_t *, uoffset, size_t, count)
+{
+    struct file *in, *out;
+    off_t off = 0;
+    long n;
+
+    n = get_files(in_fd, out_fd, &in, &out);
+    if (n != 0)
+        return n;
+    n = get_off(uoffset, &off);
+    if (n == 0 && (in == out || (in->ops != NULL && in->ops->stream) || (out->flags & O_APPEND)))
+        n = -EINVAL;
+    if (n == 0) {
+        n = xfer(in, uoffset != NULL ? &off : NULL, out, NULL, count);
+        if (n >= 0 && put_off(uoffset, off) != 0)
+            n = -EFAULT;
+    }
+    file_put(in);
+    file_put(out);
+    return n == -ERESTARTSYS ? -EINTR : n;
 }
