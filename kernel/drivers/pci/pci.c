@@ -113,55 +113,47 @@ uint8_t pci_read8(const struct pci_dev *d, unsigned int off)
     return (uint8_t)(pci_read32(d, off & ~3u) >> ((off & 3) * 8));
 }
 
-void pci_write32(const struct pci_dev *d, unsigned int off, uint32_t v)
+/* Write size (1, 2 or 4) bytes of v at off, through ECAM or the ports. */
+static void config_write(const struct pci_dev *d, unsigned int off, uint32_t v, unsigned int size)
 {
-    volatile uint32_t *p = ecam_addr(d, off);
+    volatile void *p = ecam_addr(d, off);
     uint64_t flags;
 
     if (p != NULL) {
-        *p = v;
+        if (size == 1)
+            *(volatile uint8_t *)p = (uint8_t)v;
+        else if (size == 2)
+            *(volatile uint16_t *)p = (uint16_t)v;
+        else
+            *(volatile uint32_t *)p = v;
         return;
     }
     if (off >= PCI_CONFIG_SIZE)
         return;
     flags = spin_lock_irqsave(&pci_lock);
     outl(PCI_CONFIG_ADDRESS, port_address(d, off));
-    outl(PCI_CONFIG_DATA, v);
+    if (size == 1)
+        outb(PCI_CONFIG_DATA + (off & 3), (uint8_t)v);
+    else if (size == 2)
+        outw(PCI_CONFIG_DATA + (off & 2), (uint16_t)v);
+    else
+        outl(PCI_CONFIG_DATA, v);
     spin_unlock_irqrestore(&pci_lock, flags);
+}
+
+void pci_write32(const struct pci_dev *d, unsigned int off, uint32_t v)
+{
+    config_write(d, off, v, 4);
 }
 
 void pci_write16(const struct pci_dev *d, unsigned int off, uint16_t v)
 {
-    volatile uint16_t *p = ecam_addr(d, off);
-    uint64_t flags;
-
-    if (p != NULL) {
-        *p = v;
-        return;
-    }
-    if (off >= PCI_CONFIG_SIZE)
-        return;
-    flags = spin_lock_irqsave(&pci_lock);
-    outl(PCI_CONFIG_ADDRESS, port_address(d, off));
-    outw(PCI_CONFIG_DATA + (off & 2), v);
-    spin_unlock_irqrestore(&pci_lock, flags);
+    config_write(d, off, v, 2);
 }
 
 void pci_write8(const struct pci_dev *d, unsigned int off, uint8_t v)
 {
-    volatile uint8_t *p = ecam_addr(d, off);
-    uint64_t flags;
-
-    if (p != NULL) {
-        *p = v;
-        return;
-    }
-    if (off >= PCI_CONFIG_SIZE)
-        return;
-    flags = spin_lock_irqsave(&pci_lock);
-    outl(PCI_CONFIG_ADDRESS, port_address(d, off));
-    outb(PCI_CONFIG_DATA + (off & 3), v);
-    spin_unlock_irqrestore(&pci_lock, flags);
+    config_write(d, off, v, 1);
 }
 
 unsigned int pci_find_cap(const struct pci_dev *d, uint8_t id, unsigned int from)
