@@ -35,6 +35,8 @@ for group in "$@"; do
 		need /usr/lib/go-1.19/bin/go golang-1.19-go
 		need mke2fs e2fsprogs
 		need gdb gdb
+		# The netem test: network namespaces and the tap's address.
+		need ip iproute2
 		# GRUB images for the multiboot2 boot tests (BIOS and UEFI).
 		need grub-mkrescue grub-common
 		need /usr/lib/grub/i386-pc/multiboot2.mod grub-pc-bin
