@@ -60,6 +60,7 @@ func TestGoPrograms(t *testing.T) {
 		{"procfs", "", ""},
 		{"locks", "", ""},
 		{"xfer", "", ""},
+		{"mmap", "", ""},
 	}
 	for i, gv := range goVersions {
 		gv, cpus := gv, 2-i

@@ -120,6 +120,25 @@ bool file_writable(const struct file *f)
     return (acc == O_WRONLY || acc == O_RDWR) && !(f->flags & O_PATH);
 }
 
+int file_mmap_check(struct file *f, bool prot_write, bool shared)
+{
+    struct inode *inode = file_inode(f);
+
+    if (f->flags & O_PATH)
+        return -EBADF;
+    if (inode == NULL || !S_ISREG(inode->mode) || inode->iops == NULL ||
+        inode->iops->get_page == NULL)
+        return -ENODEV;
+    if (!file_readable(f))
+        return -EACCES;
+    if (shared && prot_write) {
+        if (!file_writable(f))
+            return -EACCES;
+        return memfd_check_map_write(inode); /* 0 for files that are no memfd */
+    }
+    return 0;
+}
+
 int vfs_open(struct path *p, uint32_t flags, struct file **out)
 {
     struct inode *inode = p->inode;
