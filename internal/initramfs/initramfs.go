@@ -62,13 +62,18 @@ func (a *Archive) AddFile(p string, data []byte, perm uint32) {
 	a.Add(Entry{Path: p, Mode: TypeRegular | perm, Data: data})
 }
 
-// AddHostFile adds the contents of a host file under p.
+// AddHostFile adds the contents of a host file under p, with the host
+// file's modification time, as cpio(1) does.
 func (a *Archive) AddHostFile(p, hostPath string, perm uint32) error {
 	data, err := os.ReadFile(hostPath)
 	if err != nil {
 		return fmt.Errorf("initramfs: %w", err)
 	}
-	a.AddFile(p, data, perm)
+	st, err := os.Stat(hostPath)
+	if err != nil {
+		return fmt.Errorf("initramfs: %w", err)
+	}
+	a.Add(Entry{Path: p, Mode: TypeRegular | perm, Data: data, Mtime: uint32(st.ModTime().Unix())})
 	return nil
 }
 

@@ -93,19 +93,41 @@ func workloads(g guest, initrd string) (map[string]float64, error) {
 	return figs, nil
 }
 
-func versusLinux(root, kernel string, runs int) error {
+// linuxGuests fetches Debian's kernel and returns the two kernels compared
+// and the Debian package's name.
+func linuxGuests(root, kernel string) ([]guest, string, error) {
 	linuxDir := filepath.Join(root, "build", "linux")
 	fetch := exec.Command(filepath.Join(root, "scripts", "debian-kernel.sh"), linuxDir)
 	fetch.Stderr = os.Stderr
 	if err := fetch.Run(); err != nil {
-		return fmt.Errorf("debian kernel: %v", err)
+		return nil, "", fmt.Errorf("debian kernel: %v", err)
 	}
 	version, _ := os.ReadFile(filepath.Join(linuxDir, "version"))
+	return []guest{{"EggOS", kernel}, {"Linux", filepath.Join(linuxDir, "vmlinuz")}},
+		strings.TrimSpace(string(version)), nil
+}
+
+// fsOnlyFigures is `bench -fs`: the file system table alone.
+func fsOnlyFigures(root, kernel string) error {
+	guests, _, err := linuxGuests(root, kernel)
+	if err != nil {
+		return err
+	}
+	if _, err := benchInitramfs(root); err != nil {
+		return err
+	}
+	return fsFigures(root, guests)
+}
+
+func versusLinux(root, kernel string, runs int) error {
+	guests, version, err := linuxGuests(root, kernel)
+	if err != nil {
+		return err
+	}
 	initrd, err := benchInitramfs(root)
 	if err != nil {
 		return err
 	}
-	guests := []guest{{"EggOS", kernel}, {"Linux", filepath.Join(linuxDir, "vmlinuz")}}
 
 	type row struct {
 		name, unit, target string
@@ -138,8 +160,7 @@ func versusLinux(root, kernel string, runs int) error {
 		rows = append(rows, row{w.label, w.unit, w.target, [2]float64{figs[0][w.key], figs[1][w.key]}})
 	}
 
-	fmt.Printf("\nEggOS vs %s, same QEMU (-M q35 -m 512M -smp 2, TCG), same initramfs;\n",
-		strings.TrimSpace(string(version)))
+	fmt.Printf("\nEggOS vs %s, same QEMU (-M q35 -m 512M -smp 2, TCG), same initramfs;\n", version)
 	fmt.Printf("start-up: median of %d boots; workloads: median of 5 runs in one boot.\n", runs)
 	fmt.Printf("  %-40s %12s %12s %8s  %s\n", "figure", "EggOS", "Linux", "ratio", "target")
 	for _, r := range rows {
@@ -151,7 +172,7 @@ func versusLinux(root, kernel string, runs int) error {
 			r.v[1], short(r.unit), ratio, r.target)
 	}
 	fmt.Println("  (ratio = EggOS/Linux; below 1 means EggOS takes less time)")
-	return nil
+	return fsFigures(root, guests)
 }
 
 func short(unit string) string {

@@ -105,6 +105,7 @@ func bootFigures(kernel, machine string, runs int) (wall, guest []float64, err e
 func main() {
 	runs := flag.Int("runs", 7, "boots per machine type")
 	noLinux := flag.Bool("no-linux", false, "skip the comparison with a Debian Linux guest")
+	fsOnly := flag.Bool("fs", false, "only the file system figures")
 	flag.Parse()
 	root, _ := os.Getwd()
 	kernel := filepath.Join(root, "build", "eggos.elf")
@@ -116,6 +117,13 @@ func main() {
 	host, _ := os.Hostname()
 	fmt.Printf("EggOS benchmarks on %s: %s, %d CPUs, %s, QEMU TCG (no KVM)\n",
 		host, hostCPU(), runtime.NumCPU(), qemuVersion())
+	if *fsOnly {
+		if err := fsOnlyFigures(root, kernel); err != nil {
+			fmt.Fprintf(os.Stderr, "bench: %v\n", err)
+			os.Exit(1)
+		}
+		return
+	}
 	fmt.Printf("\nkernel image %s: %d bytes (%.1f KB; target < 300 KB)\n", kernel, st.Size(), float64(st.Size())/1024)
 	fmt.Printf("\nboot to \"kernel ready\", median of %d runs, -m 256M:\n", *runs)
 	fmt.Printf("  %-8s %22s %26s\n", "machine", "QEMU start -> ready", "guest TSC entry -> ready")

@@ -5,6 +5,7 @@
 //	bench hello      print the start marker and exit at once (start-up figures)
 //	bench work       the workloads below, each several times, then exit
 //	bench NAME       only the workload NAME
+//	bench fs         file system figures (fs.go; needs an ext2 disk as vda)
 //
 // It prints "BENCH-MAIN" as the first thing main does (the host times the
 // line's arrival) and one "BENCH name value unit" line per figure, the
@@ -19,7 +20,6 @@ import (
 	"os"
 	"runtime"
 	"sort"
-	"strings"
 	"syscall"
 	"time"
 )
@@ -45,6 +45,9 @@ func main() {
 			report(w.name, w.unit, median(w.f))
 		}
 	}
+	if mode == "fs" {
+		fsBench()
+	}
 	fmt.Println("BENCH-DONE")
 	exit()
 }
@@ -59,8 +62,13 @@ func median(f func() float64) float64 {
 	for i := range xs {
 		xs[i] = f()
 	}
+	return middle(xs)
+}
+
+// middle returns the median of xs.
+func middle(xs []float64) float64 {
 	sort.Float64s(xs)
-	return xs[runs/2]
+	return xs[len(xs)/2]
 }
 
 // getpid: 1,000,000 raw getpid system calls, in ns per call.
@@ -135,8 +143,7 @@ func binaryTrees() float64 {
 
 // exit ends the run: the exit status on EggOS, a power-off on Linux.
 func exit() {
-	var u syscall.Utsname
-	if syscall.Uname(&u) == nil && !strings.Contains(utsString(u.Release[:]), "eggos") {
+	if !onEggOS() {
 		syscall.Sync()
 		syscall.Reboot(syscall.LINUX_REBOOT_CMD_POWER_OFF)
 	}
