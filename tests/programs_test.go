@@ -61,6 +61,7 @@ func TestGoPrograms(t *testing.T) {
 		{"locks", "", ""},
 		{"xfer", "", ""},
 		{"mmap", "", ""},
+		{"fifo", "", ""},
 	}
 	for i, gv := range goVersions {
 		gv, cpus := gv, 2-i

@@ -175,7 +175,7 @@ func TestStorageExt2Root(t *testing.T) {
 		t.Run(fmt.Sprintf("block%d", bs), func(t *testing.T) {
 			t.Parallel()
 			img := mkext2(t, rootImageDir(t, suite), 512, bs)
-			areas := "fsimage,fs,fswalk,fsbig,mmap"
+			areas := "fsimage,fs,fswalk,fsbig,mmap,fifo"
 			big := bigFileMiB()
 			if bs == 1024 {
 				areas, big = "fsimage,fs,fsbig,mmap", 8 // 1 KiB blocks: the 3-level indirect paths

@@ -146,6 +146,8 @@ int vfs_open(struct path *p, uint32_t flags, struct file **out)
     struct file *f;
     int err;
 
+    if (S_ISFIFO(inode->mode) && !(flags & O_PATH))
+        ops = &fifo_fops; /* a named FIFO: pipe.c, on whatever file system */
     if ((S_ISCHR(inode->mode) || S_ISBLK(inode->mode)) && !(flags & O_PATH)) {
         ops = S_ISCHR(inode->mode) ? chrdev_lookup(inode->rdev) : blkdev_lookup(inode->rdev);
         if (ops == NULL)

@@ -254,6 +254,8 @@ struct inode {
     /* Pages of a mapped file system without its own page store (pagecache.c);
      * NULL until first mapped, set once (atomically), freed at eviction. */
     struct pagecache *pcache;
+    /* A named FIFO's buffer while any end is open (pipe.c); guarded by lock. */
+    struct pipe *fifo;
 };
 
 /* Linux struct statfs (x86-64), 120 bytes: what statfs and fstatfs return. */
