@@ -35,6 +35,8 @@ for group in "$@"; do
 		need /usr/lib/go-1.19/bin/go golang-1.19-go
 		need mke2fs e2fsprogs
 		need gdb gdb
+		# The netem test: network namespaces and the tap's address.
+		need ip iproute2
 		# The HTTP load generator of tests/load_test.go.
 		need wrk wrk
 		# GRUB images for the multiboot2 boot tests (BIOS and UEFI).
