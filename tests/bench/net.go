@@ -44,19 +44,19 @@ type netResult struct {
 	rps, up, down float64 // req/s; host->guest and guest->host MB/s
 	wrkErrors     string  // wrk's error counts, by kind
 	reached       int64   // wrk's connections the guest's server accepted during the run
+	threads       int64   // threads the Go runtime had made by the end
 }
 
 // accepted asks the guest how many connections its HTTP server has taken
-// (counting the one that asks).
-func accepted(base string) (int64, error) {
+// (counting the one that asks) and how many threads Go has made.
+func accepted(base string) (conns, threads int64, err error) {
 	resp, err := http.Get(base + "/accepted")
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	defer resp.Body.Close()
-	var n int64
-	_, err = fmt.Fscan(resp.Body, &n)
-	return n, err
+	_, err = fmt.Fscan(resp.Body, &conns, &threads)
+	return conns, threads, err
 }
 
 func freePort() (int, error) {
@@ -141,7 +141,7 @@ func netRun(g guest, initrd string) (netResult, error) {
 	if _, err := wrk.Run(url, 2, netConnections, netWarmup, netTimeout); err != nil {
 		return res, err
 	}
-	before, err := accepted(base)
+	before, _, err := accepted(base)
 	if err != nil {
 		return res, err
 	}
@@ -149,11 +149,11 @@ func netRun(g guest, initrd string) (netResult, error) {
 	if err != nil {
 		return res, err
 	}
-	after, err := accepted(base)
+	after, threads, err := accepted(base)
 	if err != nil {
 		return res, err
 	}
-	res.rps, res.reached = r.PerSecond, after-before-1
+	res.rps, res.reached, res.threads = r.PerSecond, after-before-1, threads
 	res.wrkErrors = fmt.Sprintf("%d (connect %d, read %d, write %d, timeout %d, non-2xx %d)", r.Errors(),
 		r.Connect, r.Read, r.Write, r.Timeout, r.Non2xx)
 	for _, dir := range []struct {
@@ -210,8 +210,10 @@ func netFigures(root string, guests []guest) error {
 	}
 	fmt.Println("  (ratio = EggOS/Linux; above 1 means EggOS is faster)")
 	fmt.Printf("  wrk errors: EggOS %s; Linux %s\n", figs[0].wrkErrors, figs[1].wrkErrors)
-	fmt.Printf("  wrk's connections that reached the guest during the run: EggOS %d, Linux %d of %d\n",
+	fmt.Printf("  connections the guest accepted during the run: EggOS %d, Linux %d (wrk opened %d;\n",
 		figs[0].reached, figs[1].reached, netConnections)
+	fmt.Println("  late ones of the warm-up's count too)")
+	fmt.Printf("  threads the Go server made: EggOS %d, Linux %d\n", figs[0].threads, figs[1].threads)
 	fmt.Println("  (slirp listens with a backlog of 1: the host drops most of a burst of connects,")
 	fmt.Println("  which then trickle in with TCP's retransmission backoff; see docs/net.md)")
 	return nil

@@ -5,8 +5,8 @@ package main
 //
 //	:80  net/http: /get?n=BYTES (the nic area's deterministic page; the host
 //	     runs wrk on /get?n=612), /accepted (how many connections the server
-//	     has accepted: slirp lets only some of wrk's through, see
-//	     tests/bench/net.go) and /quit (power off)
+//	     has accepted, and how many threads Go has made) and /quit (power
+//	     off)
 //	:81  raw TCP throughput: the host sends 'W' and then data until it shuts
 //	     its side down; we answer with the byte count (8 bytes, big endian).
 //	     Or it sends 'R' and a count; we send that many bytes and close.
@@ -25,6 +25,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"runtime/pprof"
 	"strconv"
 	"sync/atomic"
 	"syscall"
@@ -185,7 +186,7 @@ func netServe() {
 	})
 	var accepted int64
 	mux.HandleFunc("/accepted", func(w http.ResponseWriter, r *http.Request) {
-		fmt.Fprintf(w, "%d\n", atomic.LoadInt64(&accepted))
+		fmt.Fprintf(w, "%d %d\n", atomic.LoadInt64(&accepted), pprof.Lookup("threadcreate").Count())
 	})
 	srv := &http.Server{Handler: mux, ConnState: func(c net.Conn, st http.ConnState) {
 		if st == http.StateNew {
