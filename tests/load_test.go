@@ -2,7 +2,6 @@ package tests
 
 import (
 	"bufio"
-	"bytes"
 	"flag"
 	"fmt"
 	"io"
@@ -191,23 +190,6 @@ type probeResult struct {
 	firstErr           error
 }
 
-// probeGet fetches url and checks the body.
-func probeGet(client *http.Client, url string, want []byte) error {
-	resp, err := client.Get(url)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	if err != nil {
-		return err
-	}
-	if resp.StatusCode != http.StatusOK || !bytes.Equal(body, want) {
-		return fmt.Errorf("status %d, %d bytes, body mismatch", resp.StatusCode, len(body))
-	}
-	return nil
-}
-
 // startProbe opens its connection with a first request, then keeps
 // requesting url until stop is closed; the result arrives on the channel.
 func startProbe(t *testing.T, url string, stop <-chan struct{}) <-chan probeResult {
@@ -215,7 +197,7 @@ func startProbe(t *testing.T, url string, stop <-chan struct{}) <-chan probeResu
 	tr := &http.Transport{MaxConnsPerHost: 1, MaxIdleConnsPerHost: 1}
 	client := &http.Client{Transport: tr, Timeout: loadProbeTimeout}
 	want := nicBody(loadPage)
-	if err := probeGet(client, url, want); err != nil {
+	if err := getChecked(client, url, want); err != nil {
 		t.Fatalf("probe: %v", err)
 	}
 	done := make(chan probeResult, 1)
@@ -230,7 +212,7 @@ func startProbe(t *testing.T, url string, stop <-chan struct{}) <-chan probeResu
 			default:
 			}
 			start := time.Now()
-			err := probeGet(client, url, want)
+			err := getChecked(client, url, want)
 			if d := time.Since(start); d > res.slowest {
 				res.slowest = d
 			}
