@@ -178,6 +178,7 @@ struct inode;
 struct file;
 struct super_block;
 struct poll_table;
+struct path;
 struct page;
 
 /* Attribute changes for setattr. */
@@ -214,6 +215,13 @@ struct inode_ops {
     int (*rename)(struct inode *odir, const char *oname, size_t olen, struct inode *ndir,
                   const char *nname, size_t nlen, unsigned int flags);
     ssize_t (*readlink)(struct inode *inode, char *buf, size_t size);
+    /*
+     * A "magic" symlink (procfs fd/N, cwd): the object it stands for, not
+     * a name to walk. 0 and a referenced *out; -ENOSYS when this link is
+     * an ordinary one (use readlink); -ENXIO when the object cannot be
+     * reopened (sockets and other files outside any file system).
+     */
+    int (*get_link)(struct inode *inode, struct path *out);
     int (*setattr)(struct inode *inode, const struct iattr *attr);
     /* Directory listing from *cookie (0: start); updates *cookie. */
     int (*getdents)(struct inode *dir, uint64_t *cookie, filldir_t fill, void *ctx);
