@@ -35,6 +35,10 @@ for group in "$@"; do
 		need /usr/lib/go-1.19/bin/go golang-1.19-go
 		need mke2fs e2fsprogs
 		need gdb gdb
+		# The netem test: network namespaces and the tap's address.
+		need ip iproute2
+		# The HTTP load generator of tests/load_test.go.
+		need wrk wrk
 		# GRUB images for the multiboot2 boot tests (BIOS and UEFI).
 		need grub-mkrescue grub-common
 		need /usr/lib/grub/i386-pc/multiboot2.mod grub-pc-bin
@@ -47,6 +51,7 @@ for group in "$@"; do
 		;;
 	bench)
 		need qemu-system-x86_64 qemu-system-x86
+		need wrk wrk
 		need /usr/lib/go-1.19/bin/go golang-1.19-go
 		;;
 	*)

@@ -35,10 +35,18 @@
 #include "lib/string.h"
 #include "mm/kmalloc.h"
 #include "mm/layout.h"
+#include "mm/page.h"
 #include "sched/sched.h"
 
 #define ICACHE_BUCKETS 1024
-#define EXT2_CACHE_BYTES (16u << 20) /* block cache per mounted file system */
+/*
+ * Each mounted file system's block cache may grow to an eighth of memory,
+ * within these bounds. The cache does not shrink when memory runs short,
+ * so it cannot take all that is free as Linux's page cache does.
+ */
+#define EXT2_CACHE_MIN (4ull << 20)
+#define EXT2_CACHE_MAX (1ull << 30)
+#define EXT2_CACHE_SHARE 8
 
 struct ext2_sb;
 
@@ -695,6 +703,16 @@ static int ext2_hook_sync(void *arg)
     return ext2_sync_locked(arg);
 }
 
+static size_t cache_bytes(void)
+{
+    struct page_stats st;
+    uint64_t bytes;
+
+    page_stats(&st);
+    bytes = st.total_pages * PAGE_SIZE / EXT2_CACHE_SHARE;
+    return (size_t)MIN(MAX(bytes, EXT2_CACHE_MIN), EXT2_CACHE_MAX);
+}
+
 int ext2_mount_device(const char *dev, bool readonly, struct super_block **out)
 {
     struct block_device *bd = bdev_find(dev);
@@ -712,7 +730,7 @@ int ext2_mount_device(const char *dev, bool readonly, struct super_block **out)
         return -ENOMEM;
     }
     mutex_init(&esb->lock);
-    err = ext2_mount(&esb->fs, bd, readonly, EXT2_CACHE_BYTES);
+    err = ext2_mount(&esb->fs, bd, readonly, cache_bytes());
     if (err != 0) {
         kfree(esb);
         kfree(sb);
