@@ -245,6 +245,29 @@ func TestStoragePersistence(t *testing.T) {
 	}
 }
 
+// Bytes stored through a shared mapping reach the disk by fsync alone: the
+// guest fsyncs with the mapping still in place, the host cuts the power,
+// and the next boot finds the bytes.
+func TestStorageMmapFsync(t *testing.T) {
+	img := mkext2(t, "", 16, 4096)
+	cfg := qemu.Config{Kernel: kernelPath(t), Initrd: suiteInitramfs(t, "", "go-current"),
+		Append: "console=ttyS0 mount=/dev/vda:/mnt EGG_FSDIR=/mnt -- mmapfsync",
+		Extra:  drives("virtio-blk-pci", img), Timeout: 3 * time.Minute}
+	m, err := qemu.Start(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := m.WaitConsole(regexp.MustCompile(`MMAP FSYNCED\r?\n`), 2*time.Minute)
+	m.Kill()
+	m.Wait()
+	if err != nil {
+		t.Fatalf("%v\nconsole:\n%s", err, out)
+	}
+	runArea(t, "", "go-current", "mmapfsync", qemu.Config{
+		Append: "console=ttyS0 mount=/dev/vda:/mnt EGG_FSDIR=/mnt EGG_PHASE=check",
+		Extra:  drives("virtio-blk-pci", img), Timeout: 3 * time.Minute})
+}
+
 // What e2fsck may find after a power cut on unjournaled ext2 (see
 // docs/storage.md): lost allocations and counts, and names of files
 // created during the interrupted write-back whose inodes did not reach

@@ -451,6 +451,9 @@ static long do_fsync(int fd, bool datasync)
 
     if (f == NULL)
         return -EBADF;
+    /* Stores through shared mappings of the file count as written data. */
+    if (file_inode(f) != NULL && file_inode(f)->pcache != NULL)
+        vm_harvest_dirty(current_process()->mm, file_inode(f));
     if (f->ops != NULL && f->ops->fsync != NULL)
         ret = f->ops->fsync(f, datasync);
     file_put(f);

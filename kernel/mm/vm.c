@@ -871,6 +871,19 @@ static uintptr_t msync_one(struct mm *mm, uintptr_t cursor, uintptr_t end, bool 
     return stop;
 }
 
+void vm_harvest_dirty(struct mm *mm, struct inode *inode)
+{
+    uint64_t irq = spin_lock_irqsave(&mm->lock);
+    struct vma *v;
+
+    list_for_each_entry (v, &mm->vmas, link) {
+        if (v->file != NULL && (v->flags & VMA_SHARED) && file_inode(v->file) == inode)
+            walk_range(mm, v->start, v->end, harvest_dirty_leaf, 0);
+    }
+    flush_and_free(mm);
+    vm_unlock(mm, irq);
+}
+
 int vm_msync(struct mm *mm, uintptr_t addr, size_t len, bool sync)
 {
     uintptr_t end, cursor;

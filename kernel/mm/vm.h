@@ -79,6 +79,7 @@
 #define VMA_NOHUGE 0x20 /* MADV_NOHUGEPAGE: never 2 MiB pages */
 
 struct file;
+struct inode;
 
 struct vma {
     uintptr_t start, end; /* page aligned, end exclusive */
@@ -136,6 +137,11 @@ long vm_mremap(struct mm *mm, uintptr_t old, size_t old_len, size_t new_len, int
  * 0, -ENOMEM (part of the range is not mapped), -EINVAL, or the write's -errno.
  */
 int vm_msync(struct mm *mm, uintptr_t addr, size_t len, bool sync);
+/*
+ * Move the dirty bits of every shared mapping of inode in mm to its pages
+ * (PG_DIRTY), so the file's fsync writes them back. Takes mm->lock.
+ */
+void vm_harvest_dirty(struct mm *mm, struct inode *inode);
 /* Set the break; returns the new (or, on failure, current) break like Linux. */
 uintptr_t vm_brk(struct mm *mm, uintptr_t brk);
 /* Residency of each page in [addr, addr+len) into vec (kernel buffer). */

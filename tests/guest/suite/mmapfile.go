@@ -9,11 +9,13 @@ package main
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"runtime/debug"
 	"strings"
 	"syscall"
+	"time"
 	"unsafe"
 )
 
@@ -25,6 +27,7 @@ const (
 func init() {
 	register("mmap", testMmap)
 	register("mmappersist", testMmapPersist)
+	register("mmapfsync", testMmapFsync)
 }
 
 func msync(b []byte, flags uintptr) error {
@@ -328,4 +331,32 @@ func testMmapPersist(c *t) {
 	default:
 		c.Errorf("EGG_PHASE must be write or check")
 	}
+}
+
+// testMmapFsync: without EGG_PHASE=check, store through a shared mapping,
+// fsync the file (no msync, no munmap), say "MMAP FSYNCED" and wait for
+// the host to cut the power; with it, the stored bytes must be on the disk.
+func testMmapFsync(c *t) {
+	name := filepath.Join(os.Getenv("EGG_FSDIR"), "mmapfsync")
+	want := pattern(9, 2*4096)
+	copy(want[4096+3:], "fsync took it")
+	if os.Getenv("EGG_PHASE") == "check" {
+		if got, err := os.ReadFile(name); err != nil || !bytes.Equal(got, want) {
+			c.Errorf("after the power cut: %d bytes, err %v, stored bytes present: %v", len(got), err,
+				bytes.Contains(got, []byte("fsync took it")))
+		}
+		return
+	}
+	f, m := mmapFile(c, name, pattern(9, 2*4096), 2*4096, syscall.PROT_READ|syscall.PROT_WRITE, syscall.MAP_SHARED)
+	if m == nil {
+		return
+	}
+	syscall.Sync() // the file itself is on the disk; only the store is not
+	copy(m[4096+3:], "fsync took it")
+	if err := f.Sync(); err != nil {
+		c.Errorf("fsync: %v", err)
+		return
+	}
+	fmt.Println("MMAP FSYNCED")
+	time.Sleep(time.Hour) // the mapping stays: only fsync can have written the store
 }
