@@ -241,6 +241,7 @@ static long openat_depth(int dirfd, const char *pathname, uint32_t flags, uint32
             path_put(&p);
             return err;
         }
+        vm_truncate_file(current_process()->mm, p.inode, 0);
     }
     err = vfs_open(&p, flags, &f);
     path_put(&p);

@@ -884,6 +884,24 @@ void vm_harvest_dirty(struct mm *mm, struct inode *inode)
     vm_unlock(mm, irq);
 }
 
+void vm_truncate_file(struct mm *mm, struct inode *inode, uint64_t size)
+{
+    uint64_t keep = ALIGN_UP(size, PAGE_SIZE); /* file offset of the first page to go */
+    uint64_t irq = spin_lock_irqsave(&mm->lock);
+    struct vma *v;
+
+    list_for_each_entry (v, &mm->vmas, link) {
+        if (v->file == NULL || file_inode(v->file) != inode ||
+            v->offset + (v->end - v->start) <= keep)
+            continue;
+        /* Private copies go too, as Linux's truncate does. */
+        walk_range(mm, keep > v->offset ? v->start + (keep - v->offset) : v->start, v->end,
+                   free_leaf, 0);
+    }
+    flush_and_free(mm);
+    vm_unlock(mm, irq);
+}
+
 int vm_msync(struct mm *mm, uintptr_t addr, size_t len, bool sync)
 {
     uintptr_t end, cursor;

@@ -142,6 +142,12 @@ int vm_msync(struct mm *mm, uintptr_t addr, size_t len, bool sync);
  * (PG_DIRTY), so the file's fsync writes them back. Takes mm->lock.
  */
 void vm_harvest_dirty(struct mm *mm, struct inode *inode);
+/*
+ * inode shrank to size: unmap mm's pages of it that lie wholly past the
+ * end, so touching them faults again and gets SIGBUS, as on Linux. (One
+ * process, one mm: no reverse map is needed.) Takes mm->lock.
+ */
+void vm_truncate_file(struct mm *mm, struct inode *inode, uint64_t size);
 /* Set the break; returns the new (or, on failure, current) break like Linux. */
 uintptr_t vm_brk(struct mm *mm, uintptr_t brk);
 /* Residency of each page in [addr, addr+len) into vec (kernel buffer). */

@@ -218,6 +218,32 @@ func mmapPastEnd(c *t, d string) {
 	} else if m[2*4096+8] != 0 {
 		c.Errorf("page after growing the file: %d", m[2*4096+8])
 	}
+	// Shrinking it again takes mapped pages away (SIGBUS) and zeroes the
+	// rest of the new last page.
+	m2, err := syscall.Mmap(int(f.Fd()), 0, 3*4096, syscall.PROT_READ|syscall.PROT_WRITE, syscall.MAP_SHARED)
+	if err != nil {
+		c.Errorf("mmap read-write: %v", err)
+		return
+	}
+	defer syscall.Munmap(m2)
+	m2[2*4096] = 1
+	m2[100] = 2
+	f.Truncate(50)
+	if m[100] != 0 || string(m[:5]) != "short" {
+		c.Errorf("last page after shrinking: %q, byte 100 = %d", m[:5], m[100])
+	}
+	addr = 0
+	func() {
+		defer func() {
+			if a, ok := recover().(interface{ Addr() uintptr }); ok {
+				addr = a.Addr()
+			}
+		}()
+		mmapSink = m2[2*4096]
+	}()
+	if want := uintptr(unsafe.Pointer(&m2[2*4096])); addr != want {
+		c.Errorf("access to a page truncated away: fault at %#x, want SIGBUS at %#x", addr, want)
+	}
 }
 
 var mmapSink byte // loads stored here are not optimized away
