@@ -474,6 +474,7 @@ void __weak vfs_sync_all(void);
 
 SYSCALL_DEFINE0(sync)
 {
+    vm_writeback_all(current_process()->mm);
     vfs_sync_all();
     return 0;
 }

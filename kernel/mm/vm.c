@@ -60,6 +60,7 @@
 /* ---- address space life cycle ---- */
 
 static void vm_unlock(struct mm *mm, uint64_t irq);
+static void vma_discard(struct mm *mm, struct vma *v);
 
 struct mm *mm_create(void)
 {
@@ -236,7 +237,7 @@ static void vm_unlock(struct mm *mm, uint64_t irq)
     spin_unlock_irqrestore(&mm->lock, irq);
     list_for_each_entry_safe (v, tmp, &dead, link) {
         list_del(&v->link);
-        if (v->flags & VMA_SHARED)
+        if (v->file != NULL && (v->flags & VMA_SHARED))
             pagecache_writeback(file_inode(v->file));
         file_put(v->file);
         kfree(v);
@@ -306,10 +307,8 @@ void mm_put(struct mm *mm)
     flags = spin_lock_irqsave(&mm->lock);
     walk_range(mm, 0, USER_TOP, free_leaf, 0);
     flush_and_free(mm);
-    list_for_each_entry_safe (v, tmp, &mm->vmas, link) {
-        list_del(&v->link);
-        list_add_tail(&v->link, &mm->dead);
-    }
+    list_for_each_entry_safe (v, tmp, &mm->vmas, link)
+        vma_discard(mm, v);
     vm_unlock(mm, flags);
     free_tables(mm->pml4);
     page_free(phys_to_page(mm->pml4), 0);
@@ -882,6 +881,24 @@ void vm_harvest_dirty(struct mm *mm, struct inode *inode)
     }
     flush_and_free(mm);
     vm_unlock(mm, irq);
+}
+
+void vm_writeback_all(struct mm *mm)
+{
+    int err = 0;
+
+    for (uintptr_t cursor = 0;;) {
+        uint64_t irq = spin_lock_irqsave(&mm->lock);
+        struct vma *v = vma_find(mm, cursor);
+        uintptr_t start = v != NULL ? MAX(v->start, cursor) : 0, end = v != NULL ? v->end : 0;
+
+        vm_unlock(mm, irq);
+        if (v == NULL)
+            return;
+        cursor = msync_one(mm, start, end, false, &err);
+        if (cursor == 0)
+            cursor = end; /* unmapped meanwhile */
+    }
 }
 
 void vm_truncate_file(struct mm *mm, struct inode *inode, uint64_t size)

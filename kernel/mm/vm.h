@@ -148,6 +148,11 @@ void vm_harvest_dirty(struct mm *mm, struct inode *inode);
  * process, one mm: no reverse map is needed.) Takes mm->lock.
  */
 void vm_truncate_file(struct mm *mm, struct inode *inode, uint64_t size);
+/*
+ * Write back the stores made through every shared file mapping of mm
+ * (sync(2), and the end of the run before the disks are flushed). May sleep.
+ */
+void vm_writeback_all(struct mm *mm);
 /* Set the break; returns the new (or, on failure, current) break like Linux. */
 uintptr_t vm_brk(struct mm *mm, uintptr_t brk);
 /* Residency of each page in [addr, addr+len) into vec (kernel buffer). */
