@@ -166,6 +166,9 @@ static long openat_depth(int dirfd, const char *pathname, uint32_t flags, uint32
 
     if ((flags & O_TMPFILE) == O_TMPFILE)
         return -EOPNOTSUPP;
+    err = fd_check_room();
+    if (err != 0)
+        return err;
     if (!(flags & O_CREAT)) {
         err = vfs_lookup(dirfd, pathname, lookup | ((flags & O_DIRECTORY) ? LOOKUP_DIRECTORY : 0),
                          &p, NULL, NULL);

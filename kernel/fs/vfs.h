@@ -444,6 +444,12 @@ void fdtable_put(struct fdtable *t);
 struct file *fd_get(int fd);
 /* Install f at the lowest free fd >= min; returns the fd or -EMFILE. */
 int fd_install(struct file *f, bool cloexec, int min);
+/*
+ * 0 when a descriptor is free below RLIMIT_NOFILE, else -EMFILE: open
+ * checks first, as Linux reserves the fd before opening (a FIFO's open
+ * must not wait when no descriptor could hold it).
+ */
+int fd_check_room(void);
 /* Install f at exactly fd, closing what was there. 0 or -errno. */
 int fd_install_at(struct file *f, int fd, bool cloexec);
 int fd_close(int fd);

@@ -1135,7 +1135,7 @@ static int file_fault(struct mm *mm, struct vma *v, uintptr_t page, uint64_t err
     v = vma_find(mm, page);
     if (file_vma_same(v, page, file, pgoff, vflags) && pt_lookup(mm->pml4, page, &level) == NULL) {
         flags = pte_flags(v->prot);
-        if (!shared && pg != copy)
+        if (flags != 0 && !shared && pg != copy)
             flags = (flags & ~PTE_WRITE) | PTE_COW;
         if (flags == 0) {
             /* Made PROT_NONE meanwhile: fault again and be refused. */
