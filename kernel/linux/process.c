@@ -33,7 +33,11 @@ struct task *task_find(struct process *p, int tid)
     return NULL;
 }
 
-/* Hook for syncing file systems before the machine goes down (fs/). */
+/* Hooks for closing files and syncing file systems before the machine goes down (fs/). */
+void __weak vfs_close_all(void)
+{
+}
+
 void __weak vfs_sync_all(void)
 {
 }
@@ -42,9 +46,10 @@ static __noreturn void application_over(int status)
 {
     struct process *p = current_process();
 
-    /* Stores through shared file mappings, then the disks (as at exit on Linux). */
+    /* Stores through shared file mappings, then the files, then the disks. */
     if (p != NULL && p->mm != NULL)
         vm_writeback_all(p->mm);
+    vfs_close_all();
     vfs_sync_all();
     machine_exit(status & 0xff);
 }
