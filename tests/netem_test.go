@@ -34,7 +34,7 @@ import (
 // the default fits `make test`'s time budget.
 
 const (
-	netemDefaultMiB = 8
+	netemDefaultMiB = 16
 	netemNSPrefix   = "eggnetem"
 	netemTap        = "tap0"
 	netemHostCIDR   = "10.99.0.1/24"

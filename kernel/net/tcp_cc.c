@@ -125,6 +125,19 @@ void tcp_cc_dupack(struct tcp_pcb *pcb)
     pcb->ca_state = TCP_CA_DISORDER;
 }
 
+void tcp_cc_sack_news(struct tcp_pcb *pcb)
+{
+    uint32_t eff = tcp_eff_mss(pcb);
+
+    if (!(pcb->flags & TF_SACK_OK) || pcb->snd_max == pcb->snd_una ||
+        (pcb->ca_state != TCP_CA_OPEN && pcb->ca_state != TCP_CA_DISORDER))
+        return;
+    /* RFC 6675 5 (and IsLost): a cumulative ACK may leave a hole SACKed beyond. */
+    if (pcb->sacked_bytes > (pcb->dupthresh - 1) * eff &&
+        (seq_gt(pcb->snd_una, pcb->recover) || pcb->recover == pcb->snd_una))
+        enter_recovery(pcb);
+}
+
 /* Was the flight (before this ACK) limited by cwnd, as Linux judges it? */
 static bool cwnd_limited(const struct tcp_pcb *pcb)
 {
