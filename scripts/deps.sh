@@ -37,6 +37,8 @@ for group in "$@"; do
 		need gdb gdb
 		# The netem test: network namespaces and the tap's address.
 		need ip iproute2
+		# The HTTP load generator of tests/load_test.go.
+		need wrk wrk
 		# GRUB images for the multiboot2 boot tests (BIOS and UEFI).
 		need grub-mkrescue grub-common
 		need /usr/lib/grub/i386-pc/multiboot2.mod grub-pc-bin
@@ -49,6 +51,7 @@ for group in "$@"; do
 		;;
 	bench)
 		need qemu-system-x86_64 qemu-system-x86
+		need wrk wrk
 		need /usr/lib/go-1.19/bin/go golang-1.19-go
 		;;
 	*)

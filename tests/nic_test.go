@@ -169,38 +169,26 @@ func hammer(t *testing.T, base string, count int, keepAlive bool) int {
 	return failures
 }
 
-// runNIC boots the nic area with the given NIC and kernel parameters and
-// drives the guest's HTTP server.
-func runNIC(t *testing.T, machine string, nicArgs []string, guestIP, params, guestArgs string) string {
+// startNICServer boots cfg (the nic area with serve=1, its port 80
+// forwarded from hostPort) and waits until the guest serves; it returns
+// the machine (killed when the test ends) and the server's base URL.
+func startNICServer(t *testing.T, cfg qemu.Config, hostPort int) (*qemu.Machine, string) {
 	t.Helper()
-	hostPort := freePort(t, "tcp")
-	netdev := fmt.Sprintf("user,id=n0,hostfwd=tcp:127.0.0.1:%d-%s:80", hostPort, guestIP)
-	extra := []string{"-netdev", netdev}
-	extra = append(extra, nicArgs...)
-	cfg := qemu.Config{
-		Kernel:  kernelPath(t),
-		Initrd:  suiteInitramfs(t, "", "go-current"),
-		Machine: machine,
-		Append:  "console=ttyS0 loglevel=7 " + params + " -- nic " + guestArgs + " serve=1",
-		Extra:   extra,
-		Timeout: 5 * time.Minute,
-	}
 	m, err := qemu.Start(context.Background(), cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer m.Kill()
+	t.Cleanup(m.Kill)
 	if out, err := m.WaitConsole(regexp.MustCompile("NIC-SERVING"), 4*time.Minute); err != nil {
 		t.Fatalf("%v\n%s", err, out)
 	}
-	base := fmt.Sprintf("http://127.0.0.1:%d", hostPort)
-	for _, keepAlive := range []bool{true, false} {
-		start := time.Now()
-		failures := hammer(t, base, nicHTTPRequests, keepAlive)
-		d := time.Since(start)
-		t.Logf("%d requests, keep-alive %v: %d failed, %v (%.0f req/s)", nicHTTPRequests, keepAlive,
-			failures, d, float64(nicHTTPRequests)/d.Seconds())
-	}
+	return m, fmt.Sprintf("http://127.0.0.1:%d", hostPort)
+}
+
+// stopNICServer asks the guest's server to quit, logs the guest's network
+// lines and checks the area passed; it returns the console.
+func stopNICServer(t *testing.T, m *qemu.Machine, base string) string {
+	t.Helper()
 	if resp, err := http.Get(base + "/quit"); err != nil {
 		t.Errorf("quit: %v", err)
 	} else {
@@ -219,6 +207,33 @@ func runNIC(t *testing.T, machine string, nicArgs []string, guestIP, params, gue
 		t.Fatalf("guest status %d (timed out %v):\n%s", res.Status, res.TimedOut, res.Console)
 	}
 	return res.Console
+}
+
+// runNIC boots the nic area with the given NIC and kernel parameters and
+// drives the guest's HTTP server.
+func runNIC(t *testing.T, machine string, nicArgs []string, guestIP, params, guestArgs string) string {
+	t.Helper()
+	hostPort := freePort(t, "tcp")
+	netdev := fmt.Sprintf("user,id=n0,hostfwd=tcp:127.0.0.1:%d-%s:80", hostPort, guestIP)
+	extra := []string{"-netdev", netdev}
+	extra = append(extra, nicArgs...)
+	cfg := qemu.Config{
+		Kernel:  kernelPath(t),
+		Initrd:  suiteInitramfs(t, "", "go-current"),
+		Machine: machine,
+		Append:  "console=ttyS0 loglevel=7 " + params + " -- nic " + guestArgs + " serve=1",
+		Extra:   extra,
+		Timeout: 5 * time.Minute,
+	}
+	m, base := startNICServer(t, cfg, hostPort)
+	for _, keepAlive := range []bool{true, false} {
+		start := time.Now()
+		failures := hammer(t, base, nicHTTPRequests, keepAlive)
+		d := time.Since(start)
+		t.Logf("%d requests, keep-alive %v: %d failed, %v (%.0f req/s)", nicHTTPRequests, keepAlive,
+			failures, d, float64(nicHTTPRequests)/d.Seconds())
+	}
+	return stopNICServer(t, m, base)
 }
 
 // Every NIC model with DHCP: the address and resolv.conf come from slirp.

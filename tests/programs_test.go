@@ -60,6 +60,8 @@ func TestGoPrograms(t *testing.T) {
 		{"procfs", "", ""},
 		{"locks", "", ""},
 		{"xfer", "", ""},
+		{"mmap", "", ""},
+		{"fifo", "", ""},
 	}
 	for i, gv := range goVersions {
 		gv, cpus := gv, 2-i

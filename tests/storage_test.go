@@ -175,10 +175,10 @@ func TestStorageExt2Root(t *testing.T) {
 		t.Run(fmt.Sprintf("block%d", bs), func(t *testing.T) {
 			t.Parallel()
 			img := mkext2(t, rootImageDir(t, suite), 512, bs)
-			areas := "fsimage,fs,fswalk,fsbig"
+			areas := "fsimage,fs,fswalk,fsbig,mmap,fifo"
 			big := bigFileMiB()
 			if bs == 1024 {
-				areas, big = "fsimage,fs,fsbig", 8 // 1 KiB blocks: the 3-level indirect paths
+				areas, big = "fsimage,fs,fsbig,mmap", 8 // 1 KiB blocks: the 3-level indirect paths
 			}
 			res := boot(t, qemu.Config{Memory: "512M",
 				Append: fmt.Sprintf("console=ttyS0 root=/dev/vda EGG_FSDIR=/data EGG_FSTYPE=ext2 EGG_BIG_MB=%d -- %s", big, areas),
@@ -226,9 +226,10 @@ func TestStorageTmpfs(t *testing.T) {
 	}
 }
 
-// Files written and fsync'd survive a power-off and a boot on another
-// machine type and transport (q35 modern PCI, then microvm virtio-mmio,
-// then pc legacy PCI); e2fsck finds the disk clean after each.
+// Files written and fsync'd, and bytes stored through shared file mappings
+// (msync, munmap), survive a power-off and a boot on another machine type
+// and transport (q35 modern PCI, then microvm virtio-mmio, then pc legacy
+// PCI); e2fsck finds the disk clean after each.
 func TestStoragePersistence(t *testing.T) {
 	img := mkext2(t, "", 64, 4096)
 	boots := []struct{ machine, dev, phase string }{
@@ -237,7 +238,7 @@ func TestStoragePersistence(t *testing.T) {
 		{"pc", "virtio-blk-pci,disable-modern=on", "check"},
 	}
 	for _, b := range boots {
-		runArea(t, "", "go-current", "fspersist", qemu.Config{Machine: b.machine,
+		runArea(t, "", "go-current", "fspersist,mmappersist", qemu.Config{Machine: b.machine,
 			Append: "console=ttyS0 mount=/dev/vda:/mnt EGG_FSDIR=/mnt EGG_PHASE=" + b.phase,
 			Extra:  drives(b.dev, img), Timeout: 3 * time.Minute})
 		wantClean(t, img)

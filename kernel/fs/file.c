@@ -120,6 +120,25 @@ bool file_writable(const struct file *f)
     return (acc == O_WRONLY || acc == O_RDWR) && !(f->flags & O_PATH);
 }
 
+int file_mmap_check(struct file *f, bool prot_write, bool shared)
+{
+    struct inode *inode = file_inode(f);
+
+    if (f->flags & O_PATH)
+        return -EBADF;
+    if (inode == NULL || !S_ISREG(inode->mode) || inode->iops == NULL ||
+        inode->iops->get_page == NULL)
+        return -ENODEV;
+    if (!file_readable(f))
+        return -EACCES;
+    if (shared && prot_write) {
+        if (!file_writable(f))
+            return -EACCES;
+        return memfd_check_map_write(inode); /* 0 for files that are no memfd */
+    }
+    return 0;
+}
+
 int vfs_open(struct path *p, uint32_t flags, struct file **out)
 {
     struct inode *inode = p->inode;
@@ -127,6 +146,8 @@ int vfs_open(struct path *p, uint32_t flags, struct file **out)
     struct file *f;
     int err;
 
+    if (S_ISFIFO(inode->mode) && !(flags & O_PATH))
+        ops = &fifo_fops; /* a named FIFO: pipe.c, on whatever file system */
     if ((S_ISCHR(inode->mode) || S_ISBLK(inode->mode)) && !(flags & O_PATH)) {
         ops = S_ISCHR(inode->mode) ? chrdev_lookup(inode->rdev) : blkdev_lookup(inode->rdev);
         if (ops == NULL)

@@ -38,6 +38,7 @@ void inode_put(struct inode *inode)
 {
     if (inode == NULL || __atomic_sub_fetch(&inode->refs, 1, __ATOMIC_ACQ_REL) != 0)
         return;
+    pagecache_release(inode); /* no mapping is left: each holds a reference */
     if (inode->iops != NULL && inode->iops->evict != NULL)
         inode->iops->evict(inode);
     kfree(inode);

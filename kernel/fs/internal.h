@@ -49,3 +49,8 @@ void locks_release_file(struct file *f);
 /* memfd seals (memfd.c): F_ADD_SEALS / F_GET_SEALS, and whether inode may change size. */
 long memfd_fcntl(struct file *f, unsigned int cmd, uint32_t seals);
 int memfd_check_resize(struct inode *inode, uint64_t new_size);
+/* A shared writable mapping of inode: -EPERM when write-sealed, else 0. */
+int memfd_check_map_write(struct inode *inode);
+
+/* The file_ops of every opened named FIFO (pipe.c). */
+extern const struct file_ops fifo_fops;

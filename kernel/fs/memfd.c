@@ -74,6 +74,11 @@ int memfd_check_resize(struct inode *inode, uint64_t new_size)
     return 0;
 }
 
+int memfd_check_map_write(struct inode *inode)
+{
+    return (READ_ONCE(inode->seals) & (F_SEAL_WRITE | F_SEAL_FUTURE_WRITE)) ? -EPERM : 0;
+}
+
 long memfd_fcntl(struct file *f, unsigned int cmd, uint32_t seals)
 {
     struct inode *inode = file_inode(f);

@@ -6,8 +6,18 @@
  * raises SIGPIPE and fails with EPIPE; reading with no writer returns 0
  * (end of file). Readers and writers sleep interruptibly on the pipe's
  * wait queue, which also drives poll and epoll.
+ *
+ * Named FIFOs (mknod S_IFIFO, on any file system) share the same struct
+ * pipe through inode->fifo: the first open creates it, the last close of
+ * either end frees it (its data goes). vfs_open gives FIFO files
+ * fifo_fops, whose open waits as Linux does: O_RDONLY until a writer
+ * opens (not with O_NONBLOCK), O_WRONLY until a reader opens (O_NONBLOCK:
+ * ENXIO when there is none), O_RDWR never. Locking: inode->lock guards
+ * inode->fifo and the open/close counts' changes; the pipe's lock nests
+ * inside it.
  */
 #include "fs/anon.h"
+#include "fs/internal.h"
 #include "fs/poll.h"
 #include "lib/errno.h"
 #include "linux/signal.h"
@@ -28,6 +38,8 @@ struct pipe {
     size_t cap, head, count;
     int readers, writers; /* atomic-ish: changed under lock */
     struct waitq wq;      /* readers, writers, pollers */
+    /* FIFOs: how many times each end was opened, for open's waits. */
+    unsigned int reader_opens, writer_opens;
 };
 
 static const struct file_ops pipe_read_fops, pipe_write_fops;
@@ -195,7 +207,7 @@ long fcntl_pipe(struct file *f, unsigned int cmd, unsigned long arg)
     struct pipe *p;
     long ret;
 
-    if (f->ops != &pipe_read_fops && f->ops != &pipe_write_fops)
+    if (f->ops != &pipe_read_fops && f->ops != &pipe_write_fops && f->ops != &fifo_fops)
         return -EBADF;
     p = f->priv;
     if (cmd == F_GETPIPE_SZ)
@@ -226,6 +238,24 @@ long fcntl_pipe(struct file *f, unsigned int cmd, unsigned long arg)
     return ret;
 }
 
+/* A new empty pipe with no ends; NULL when out of memory. */
+static struct pipe *pipe_alloc(void)
+{
+    struct pipe *p = kzalloc(sizeof(*p));
+
+    if (p == NULL)
+        return NULL;
+    p->buf = kmalloc(PIPE_DEFAULT, 0);
+    if (p->buf == NULL) {
+        kfree(p);
+        return NULL;
+    }
+    p->cap = PIPE_DEFAULT;
+    mutex_init(&p->lock);
+    waitq_init(&p->wq);
+    return p;
+}
+
 static long do_pipe(int *ufds, int flags)
 {
     struct pipe *p;
@@ -234,18 +264,10 @@ static long do_pipe(int *ufds, int flags)
 
     if (flags & ~(O_CLOEXEC | O_NONBLOCK | O_DIRECT))
         return -EINVAL;
-    p = kzalloc(sizeof(*p));
+    p = pipe_alloc();
     if (p == NULL)
         return -ENFILE;
-    p->buf = kmalloc(PIPE_DEFAULT, 0);
-    if (p->buf == NULL) {
-        kfree(p);
-        return -ENFILE;
-    }
-    p->cap = PIPE_DEFAULT;
     p->readers = p->writers = 1;
-    mutex_init(&p->lock);
-    waitq_init(&p->wq);
     rf = anon_file(&pipe_read_fops, p, O_RDONLY | (flags & O_NONBLOCK), S_IFIFO | 0600, "pipe");
     wf = anon_file(&pipe_write_fops, p, O_WRONLY | (flags & O_NONBLOCK), S_IFIFO | 0600, "pipe");
     if (rf == NULL || wf == NULL) {
@@ -281,6 +303,144 @@ static long do_pipe(int *ufds, int flags)
     }
     return 0;
 }
+
+/* ---- named FIFOs ---- */
+
+static bool fifo_reads(const struct file *f)
+{
+    return (f->flags & O_ACCMODE) != O_WRONLY;
+}
+
+static bool fifo_writes(const struct file *f)
+{
+    return (f->flags & O_ACCMODE) != O_RDONLY;
+}
+
+/* Drop f's ends of the FIFO; the last one frees the pipe. Caller holds inode->lock. */
+static void fifo_detach(struct inode *inode, struct file *f)
+{
+    struct pipe *p = inode->fifo;
+    bool last;
+
+    mutex_lock(&p->lock);
+    if (fifo_reads(f))
+        p->readers--;
+    if (fifo_writes(f))
+        p->writers--;
+    last = p->readers == 0 && p->writers == 0;
+    mutex_unlock(&p->lock);
+    if (last) {
+        inode->fifo = NULL;
+        kfree(p->buf);
+        kfree(p);
+        return;
+    }
+    waitq_notify(&p->wq, EPOLLIN | EPOLLOUT | EPOLLHUP | EPOLLERR);
+}
+
+/*
+ * file_ops.open of a FIFO: join (or create) the inode's pipe, then wait for
+ * the other end as Linux does. 0, -ENXIO (O_WRONLY|O_NONBLOCK and no
+ * reader), -ENOMEM, -ERESTARTSYS (a signal while waiting).
+ */
+static int fifo_open(struct inode *inode, struct file *f)
+{
+    struct pipe *p;
+    unsigned int seen;
+    int err = 0;
+
+    mutex_lock(&inode->lock);
+    p = inode->fifo;
+    if (p == NULL) {
+        p = pipe_alloc();
+        if (p == NULL) {
+            mutex_unlock(&inode->lock);
+            return -ENOMEM;
+        }
+        inode->fifo = p;
+    }
+    if ((f->flags & O_ACCMODE) == O_WRONLY && (f->flags & O_NONBLOCK) && p->readers == 0) {
+        if (p->writers == 0) { /* nobody else has it open either */
+            inode->fifo = NULL;
+            kfree(p->buf);
+            kfree(p);
+        }
+        mutex_unlock(&inode->lock);
+        return -ENXIO;
+    }
+    mutex_lock(&p->lock);
+    if (fifo_reads(f)) {
+        p->readers++;
+        p->reader_opens++;
+    }
+    if (fifo_writes(f)) {
+        p->writers++;
+        p->writer_opens++;
+    }
+    mutex_unlock(&p->lock);
+    f->priv = p;
+    mutex_unlock(&inode->lock);
+    waitq_notify(&p->wq, EPOLLIN | EPOLLOUT);
+
+    /* The pipe lives while f is counted in it, so waiting unlocked is safe. */
+    if ((f->flags & O_ACCMODE) == O_RDONLY && !(f->flags & O_NONBLOCK)) {
+        seen = READ_ONCE(p->writer_opens);
+        if (READ_ONCE(p->writers) == 0)
+            err = wait_event(&p->wq, READ_ONCE(p->writer_opens) != seen, 0, SLEEP_INTERRUPTIBLE);
+    } else if ((f->flags & O_ACCMODE) == O_WRONLY) {
+        seen = READ_ONCE(p->reader_opens);
+        if (READ_ONCE(p->readers) == 0)
+            err = wait_event(&p->wq, READ_ONCE(p->reader_opens) != seen, 0, SLEEP_INTERRUPTIBLE);
+    }
+    if (err != 0) {
+        mutex_lock(&inode->lock);
+        fifo_detach(inode, f);
+        mutex_unlock(&inode->lock);
+        return -ERESTARTSYS;
+    }
+    return 0;
+}
+
+static void fifo_release(struct file *f)
+{
+    struct inode *inode = file_inode(f);
+
+    mutex_lock(&inode->lock);
+    fifo_detach(inode, f);
+    mutex_unlock(&inode->lock);
+}
+
+/* Readiness of whichever ends f has open (both for O_RDWR). */
+static uint32_t fifo_poll(struct file *f, struct poll_table *pt)
+{
+    struct pipe *p = f->priv;
+    uint32_t mask = 0;
+
+    poll_wait(f, &p->wq, pt);
+    if (fifo_reads(f)) {
+        if (pipe_count(p) > 0)
+            mask |= EPOLLIN | EPOLLRDNORM;
+        if (READ_ONCE(p->writers) == 0)
+            mask |= EPOLLHUP;
+    }
+    if (fifo_writes(f)) {
+        if (p->cap - pipe_count(p) >= PIPE_BUF || pipe_count(p) == 0)
+            mask |= EPOLLOUT | EPOLLWRNORM;
+        if (READ_ONCE(p->readers) == 0)
+            mask |= EPOLLERR;
+    }
+    return mask;
+}
+
+const struct file_ops fifo_fops = {
+    .read = pipe_read,
+    .write = pipe_write,
+    .poll = fifo_poll,
+    .ioctl = pipe_ioctl,
+    .open = fifo_open,
+    .release = fifo_release,
+    .stream = true,
+};
 
 SYSCALL_DEFINE1(pipe, int *, fds)
 {

@@ -322,9 +322,15 @@ SYSCALL_DEFINE5(statx, int, dirfd, const char *, upath, int, flags, unsigned int
     return copy_to_user(ubuf, &sx, sizeof(sx));
 }
 
-/* getdents64: linux_dirent64 records written straight to user memory. */
+/*
+ * getdents64: linux_dirent64 records are gathered in a kernel buffer and
+ * copied out once the file system's lock is dropped, because the user's
+ * buffer may be a mapping of a file whose page fault needs that lock.
+ */
+#define DENTS_KBUF_MAX (64u * 1024) /* larger requests just get fewer entries */
+
 struct dents_ctx {
-    uint8_t *ubuf;
+    uint8_t *kbuf;
     size_t size, used;
     int err;
 };
@@ -334,7 +340,7 @@ static bool fill_dirent(void *vctx, const char *name, size_t len, uint64_t ino, 
 {
     struct dents_ctx *c = vctx;
     size_t reclen = ALIGN_UP(19 + len + 1, 8ul);
-    uint8_t rec[19 + NAME_MAX + 1 + 8];
+    uint8_t *rec = c->kbuf + c->used;
     uint16_t rl = (uint16_t)reclen;
     int64_t off = (int64_t)next;
 
@@ -351,10 +357,6 @@ static bool fill_dirent(void *vctx, const char *name, size_t len, uint64_t ino, 
     memcpy(rec + 16, &rl, 2);
     rec[18] = (uint8_t)type;
     memcpy(rec + 19, name, len);
-    if (copy_to_user(c->ubuf + c->used, rec, reclen) != 0) {
-        c->err = -EFAULT;
-        return false;
-    }
     c->used += reclen;
     return true;
 }
@@ -362,8 +364,9 @@ static bool fill_dirent(void *vctx, const char *name, size_t len, uint64_t ino, 
 SYSCALL_DEFINE3(getdents64, int, fd, void *, ubuf, size_t, count)
 {
     struct file *f = fd_get(fd);
-    struct dents_ctx c = {.ubuf = ubuf, .size = MIN(count, (size_t)INT32_MAX)};
+    struct dents_ctx c = {.size = MIN(count, (size_t)DENTS_KBUF_MAX)};
     struct inode *inode;
+    uint64_t cookie;
     int err;
 
     if (f == NULL)
@@ -374,9 +377,21 @@ SYSCALL_DEFINE3(getdents64, int, fd, void *, ubuf, size_t, count)
         file_put(f);
         return -ENOTDIR;
     }
+    c.kbuf = kmalloc(MAX(c.size, (size_t)1), 0);
+    if (c.kbuf == NULL) {
+        file_put(f);
+        return -ENOMEM;
+    }
     mutex_lock(&f->pos_lock);
-    err = inode->iops->getdents(inode, &f->dir_cookie, fill_dirent, &c);
+    cookie = f->dir_cookie;
+    err = inode->iops->getdents(inode, &cookie, fill_dirent, &c);
+    /* The position only moves when the records reach the user. */
+    if (err == 0 && c.used > 0 && copy_to_user(ubuf, c.kbuf, c.used) != 0)
+        err = -EFAULT;
+    if (err == 0)
+        f->dir_cookie = cookie;
     mutex_unlock(&f->pos_lock);
+    kfree(c.kbuf);
     file_put(f);
     if (err != 0)
         return err;

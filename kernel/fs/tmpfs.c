@@ -7,9 +7,18 @@
  * data in an array of pages; holes read as zeros (sparse files). Entries
  * hold a reference on their inode; an unlinked file lives on while open.
  *
+ * File mappings map these very pages (tmpfs_get_page), so a shared
+ * mapping and read()/write() see the same bytes. Each page counts its
+ * holders (the file, and each page-table entry); the last page_put frees
+ * it, so truncating a mapped file leaves the mapping its old page.
+ *
  * Locking: the directory inode's mutex guards its entries; the file inode's
  * mutex guards its pages and size. rename takes both directories' mutexes
- * in address order.
+ * in address order. read and write never touch user memory holding the
+ * inode's mutex (a page fault on a mapping of the same file takes it): they
+ * take a reference on one page at a time and copy with the mutex dropped.
+ * tmpfs_file.write_lock keeps whole writes atomic against each other
+ * (O_APPEND); it is taken before the inode's mutex.
  */
 #include "core/time.h"
 #include "fs/internal.h"
@@ -38,8 +47,9 @@ struct tmpfs_dir {
 };
 
 struct tmpfs_file {
-    struct page **pages;
-    size_t npages; /* slots in pages[] */
+    struct page **pages; /* each referenced; guarded by the inode's mutex */
+    size_t npages;       /* slots in pages[] */
+    struct mutex write_lock;
 };
 
 static const struct inode_ops tmpfs_dir_iops, tmpfs_file_iops, tmpfs_link_iops;
@@ -158,6 +168,7 @@ static struct inode *tmpfs_new_inode(struct super_block *sb, uint32_t mode, uint
         struct tmpfs_file *f = kzalloc(sizeof(*f));
         if (f == NULL)
             goto fail;
+        mutex_init(&f->write_lock);
         inode->priv = f;
         inode->iops = &tmpfs_file_iops;
         inode->fops = &tmpfs_file_fops;
@@ -527,7 +538,7 @@ static int file_resize(struct inode *inode, uint64_t size)
     /* Shrinking: free whole pages past the end, zero the tail of the last. */
     for (size_t i = need; i < f->npages; i++) {
         if (f->pages[i] != NULL) {
-            page_free(f->pages[i], 0);
+            page_put(f->pages[i]);
             f->pages[i] = NULL;
             inode->blocks -= PAGE_SIZE / 512;
         }
@@ -539,21 +550,50 @@ static int file_resize(struct inode *inode, uint64_t size)
     return 0;
 }
 
+/*
+ * The page holding file offset pos, referenced, allocated (zeroed) first
+ * when create is set; NULL for a hole when !create, or when out of memory.
+ * Caller holds the inode's mutex; pos is below the end of the page array.
+ */
+static struct page *file_page(struct inode *inode, uint64_t pos, bool create)
+{
+    struct tmpfs_file *f = inode->priv;
+    size_t pi = (size_t)(pos / PAGE_SIZE);
+
+    if (f->pages[pi] == NULL) {
+        if (!create)
+            return NULL;
+        f->pages[pi] = page_alloc(0, PA_ZERO);
+        if (f->pages[pi] == NULL)
+            return NULL;
+        inode->blocks += PAGE_SIZE / 512;
+    }
+    page_get(f->pages[pi]);
+    return f->pages[pi];
+}
+
 static ssize_t tmpfs_read(struct file *file, struct uio *u, off_t *pos)
 {
     struct inode *inode = file_inode(file);
-    struct tmpfs_file *f = inode->priv;
     static const char zeros[256];
     ssize_t done = 0;
 
-    mutex_lock(&inode->lock);
-    while (u->resid > 0 && (uint64_t)*pos < inode->size) {
-        size_t pi = (size_t)*pos / PAGE_SIZE, off = (size_t)*pos % PAGE_SIZE;
-        size_t n = MIN(MIN(u->resid, PAGE_SIZE - off), inode->size - (uint64_t)*pos);
+    while (u->resid > 0) {
+        size_t off = (size_t)*pos % PAGE_SIZE, n;
+        struct page *pg;
         ssize_t c;
 
-        if (pi < f->npages && f->pages[pi] != NULL) {
-            c = uio_copy_to(u, (char *)page_address(f->pages[pi]) + off, n);
+        mutex_lock(&inode->lock);
+        if ((uint64_t)*pos >= inode->size) {
+            mutex_unlock(&inode->lock);
+            break;
+        }
+        n = MIN(MIN(u->resid, PAGE_SIZE - off), inode->size - (uint64_t)*pos);
+        pg = file_page(inode, (uint64_t)*pos, false);
+        mutex_unlock(&inode->lock);
+        if (pg != NULL) {
+            c = uio_copy_to(u, (char *)page_address(pg) + off, n);
+            page_put(pg);
         } else {
             n = MIN(n, sizeof(zeros));
             c = uio_copy_to(u, zeros, n);
@@ -568,7 +608,6 @@ static ssize_t tmpfs_read(struct file *file, struct uio *u, off_t *pos)
         if ((size_t)c < n)
             break;
     }
-    mutex_unlock(&inode->lock);
     return done;
 }
 
@@ -579,6 +618,7 @@ static ssize_t tmpfs_write(struct file *file, struct uio *u, off_t *pos)
     ssize_t done = 0;
     int err;
 
+    mutex_lock(&f->write_lock);
     mutex_lock(&inode->lock);
     if (file->flags & O_APPEND)
         *pos = (off_t)inode->size;
@@ -587,25 +627,30 @@ static ssize_t tmpfs_write(struct file *file, struct uio *u, off_t *pos)
         err = file_resize(inode, (uint64_t)*pos + u->resid);
         if (err != 0) {
             mutex_unlock(&inode->lock);
+            mutex_unlock(&f->write_lock);
             return err;
         }
         inode->size = old; /* grows as bytes land */
     }
+    mutex_unlock(&inode->lock);
     while (u->resid > 0) {
-        size_t pi = (size_t)*pos / PAGE_SIZE, off = (size_t)*pos % PAGE_SIZE;
+        size_t off = (size_t)*pos % PAGE_SIZE;
         size_t n = MIN(u->resid, PAGE_SIZE - off);
+        struct page *pg = NULL;
         ssize_t c;
 
-        if (f->pages[pi] == NULL) {
-            f->pages[pi] = page_alloc(0, PA_ZERO);
-            if (f->pages[pi] == NULL) {
-                if (done == 0)
-                    done = -ENOSPC;
-                break;
-            }
-            inode->blocks += PAGE_SIZE / 512;
+        mutex_lock(&inode->lock);
+        /* A truncate since the resize may have shrunk the page array. */
+        if ((size_t)*pos / PAGE_SIZE < f->npages)
+            pg = file_page(inode, (uint64_t)*pos, true);
+        mutex_unlock(&inode->lock);
+        if (pg == NULL) {
+            if (done == 0)
+                done = -ENOSPC;
+            break;
         }
-        c = uio_copy_from(u, (char *)page_address(f->pages[pi]) + off, n);
+        c = uio_copy_from(u, (char *)page_address(pg) + off, n);
+        page_put(pg);
         if (c < 0) {
             if (done == 0)
                 done = c;
@@ -613,15 +658,36 @@ static ssize_t tmpfs_write(struct file *file, struct uio *u, off_t *pos)
         }
         done += c;
         *pos += c;
+        mutex_lock(&inode->lock);
         if ((uint64_t)*pos > inode->size)
             inode->size = (uint64_t)*pos;
+        mutex_unlock(&inode->lock);
         if ((size_t)c < n)
             break;
     }
-    if (done > 0)
+    if (done > 0) {
+        mutex_lock(&inode->lock);
         inode_touch(inode, false, true, true);
-    mutex_unlock(&inode->lock);
+        mutex_unlock(&inode->lock);
+    }
+    mutex_unlock(&f->write_lock);
     return done;
+}
+
+/* inode_ops.get_page: the file's own page, allocated if it is a hole. */
+static int tmpfs_get_page(struct inode *inode, uint64_t pgoff, struct page **out)
+{
+    int err = 0;
+
+    if (!S_ISREG(inode->mode))
+        return -ENODEV;
+    mutex_lock(&inode->lock);
+    if (pgoff >= DIV_ROUND_UP(inode->size, PAGE_SIZE))
+        err = -ENXIO;
+    else if ((*out = file_page(inode, pgoff * PAGE_SIZE, true)) == NULL)
+        err = -ENOMEM;
+    mutex_unlock(&inode->lock);
+    return err;
 }
 
 static int tmpfs_setattr(struct inode *inode, const struct iattr *a)
@@ -662,7 +728,7 @@ static void tmpfs_file_evict(struct inode *inode)
         return;
     for (size_t i = 0; i < f->npages; i++) {
         if (f->pages[i] != NULL)
-            page_free(f->pages[i], 0);
+            page_put(f->pages[i]);
     }
     kfree(f->pages);
     kfree(f);
@@ -698,6 +764,7 @@ static const struct inode_ops tmpfs_dir_iops = {
 static const struct inode_ops tmpfs_file_iops = {
     .setattr = tmpfs_setattr,
     .evict = tmpfs_file_evict,
+    .get_page = tmpfs_get_page,
 };
 
 static const struct inode_ops tmpfs_link_iops = {

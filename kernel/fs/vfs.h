@@ -178,6 +178,7 @@ struct inode;
 struct file;
 struct super_block;
 struct poll_table;
+struct page;
 
 /* Attribute changes for setattr. */
 struct iattr {
@@ -218,6 +219,19 @@ struct inode_ops {
     int (*getdents)(struct inode *dir, uint64_t *cookie, filldir_t fill, void *ctx);
     /* The inode is no longer referenced or linked: free its storage. */
     void (*evict)(struct inode *inode);
+    /*
+     * File mappings (docs/vfs.md, "File mappings"). get_page returns in
+     * *out, referenced (page_put), the page holding the file's bytes
+     * [pgoff * PAGE_SIZE, +PAGE_SIZE): the file's own storage (tmpfs) or
+     * its page-cache copy (pagecache_get_page). -ENXIO when that page
+     * lies wholly past the end of the file, -ENOMEM, -EIO. May sleep;
+     * called with no lock held. NULL: the file cannot be mapped (ENODEV).
+     */
+    int (*get_page)(struct inode *inode, uint64_t pgoff, struct page **out);
+    /* For pagecache.c: read one page of the file into buf, zero past the
+     * end; write len bytes of buf at page pgoff (never past the end). 0 or -errno. */
+    int (*read_page)(struct inode *inode, uint64_t pgoff, void *buf);
+    int (*write_page)(struct inode *inode, uint64_t pgoff, const void *buf, size_t len);
 };
 
 struct inode {
@@ -237,6 +251,11 @@ struct inode {
     void *priv;                  /* owned by the file system */
     struct mutex lock;
     struct waitq pollq; /* for pollable nodes (fifos) */
+    /* Pages of a mapped file system without its own page store (pagecache.c);
+     * NULL until first mapped, set once (atomically), freed at eviction. */
+    struct pagecache *pcache;
+    /* A named FIFO's buffer while any end is open (pipe.c); guarded by lock. */
+    struct pipe *fifo;
 };
 
 /* Linux struct statfs (x86-64), 120 bytes: what statfs and fstatfs return. */
@@ -390,6 +409,13 @@ void file_put(struct file *f);
 int vfs_open(struct path *p, uint32_t flags, struct file **out);
 bool file_readable(const struct file *f);
 bool file_writable(const struct file *f);
+/*
+ * May f be mapped (mmap)? 0, or -ENODEV (not a regular file that can be
+ * mapped: pipes, sockets, devices, directories), -EACCES (not open for
+ * reading, or a shared writable mapping of a file not open for writing),
+ * -EPERM (a write-sealed memfd), -EBADF (O_PATH).
+ */
+int file_mmap_check(struct file *f, bool prot_write, bool shared);
 
 /* Kernel-internal reads (ELF loading). Returns bytes or -errno. */
 ssize_t kernel_read(struct file *f, void *buf, size_t len, off_t pos);
@@ -417,6 +443,21 @@ int fd_get_cloexec(int fd);
 int fd_set_cloexec(int fd, bool on);
 /* Visit every open fd (for /proc/self/fd). */
 void fd_foreach(void (*fn)(int fd, struct file *f, void *ctx), void *ctx);
+
+/* ---- the page cache of mapped files (pagecache.c) ---- */
+
+/* inode_ops.get_page for file systems with read_page/write_page. */
+int pagecache_get_page(struct inode *inode, uint64_t pgoff, struct page **out);
+/* read(): copy the cached bytes of [pos, pos+n) over buf (they are newer than the disk). */
+void pagecache_read_overlay(struct inode *inode, uint64_t pos, void *buf, size_t n);
+/* write(): copy the bytes just written at [pos, pos+n) into cached pages. */
+void pagecache_write_through(struct inode *inode, uint64_t pos, const void *buf, size_t n);
+/* Write dirty pages (PG_DIRTY, set from page tables by mm/vm.c) back. 0 or the first -errno. */
+int pagecache_writeback(struct inode *inode);
+/* The file shrank to size: drop the pages past it (mappings keep their own reference). */
+void pagecache_truncate(struct inode *inode, uint64_t size);
+/* Eviction: drop every page (no mapping remains: mappings hold the inode). */
+void pagecache_release(struct inode *inode);
 
 /* ---- file systems ---- */
 

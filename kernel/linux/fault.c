@@ -48,6 +48,11 @@ void user_exception(struct trapframe *tf)
             return;
         if (r == VM_FAULT_OOM)
             out_of_memory(addr);
+        if (r == VM_FAULT_SIGBUS) {
+            /* A file mapping past the end of its file, as on Linux. */
+            signal_force_fault(SIGBUS, BUS_ADRERR, addr);
+            return;
+        }
         pr_info("eggos: %s: segfault at %#lx ip %#lx sp %#lx error %#lx\n", current_process()->comm,
                 addr, tf->rip, tf->rsp, tf->error);
         signal_force_fault(SIGSEGV, r == VM_FAULT_ACCERR ? SEGV_ACCERR : SEGV_MAPERR, addr);

@@ -1,5 +1,6 @@
 /*
- * sys_mm.c - memory system calls: thin checks in front of mm/vm.c.
+ * sys_mm.c - memory system calls: thin checks in front of mm/vm.c (and,
+ * for mappings of files, file_mmap_check in fs/file.c).
  */
 #include "fs/vfs.h"
 #include "lib/errno.h"
@@ -16,17 +17,25 @@
 SYSCALL_DEFINE6(mmap, uint64_t, addr, size_t, len, int, prot, int, flags, int, fd, off_t, off)
 {
     struct mm *mm = current_process()->mm;
+    bool shared = (flags & MAP_TYPE) == MAP_SHARED || (flags & MAP_TYPE) == MAP_SHARED_VALIDATE;
+    struct file *f;
+    long ret;
 
     if ((off & (off_t)(PAGE_SIZE - 1)) != 0)
         return -EINVAL;
-    if (!(flags & MAP_ANONYMOUS)) {
-        struct file *f = fd_get(fd);
-        if (f == NULL)
-            return -EBADF;
-        file_put(f);
-        return -ENODEV; /* file mappings arrive with the file system work */
-    }
-    return vm_mmap(mm, addr, len, prot, flags, NULL, 0);
+    if (flags & MAP_ANONYMOUS)
+        return vm_mmap(mm, addr, len, prot, flags, NULL, 0);
+    if (off < 0 || (uint64_t)off + ALIGN_UP(len, PAGE_SIZE) < (uint64_t)off)
+        return -EOVERFLOW;
+    f = fd_get(fd);
+    if (f == NULL)
+        return -EBADF;
+    ret = file_mmap_check(f, (prot & PROT_WRITE) != 0, shared);
+    if (ret == 0)
+        ret = vm_mmap(mm, addr, len, prot, flags, f,
+                      (uint64_t)off); /* the VMA takes its own reference */
+    file_put(f);
+    return ret;
 }
 
 SYSCALL_DEFINE2(munmap, uint64_t, addr, size_t, len)
@@ -57,18 +66,13 @@ SYSCALL_DEFINE1(brk, uint64_t, brk)
 
 SYSCALL_DEFINE3(msync, uint64_t, addr, size_t, len, int, flags)
 {
-    unsigned char probe;
-
-    (void)len;
     if ((addr & (PAGE_SIZE - 1)) != 0 || (flags & ~(MS_ASYNC | MS_INVALIDATE | MS_SYNC)) ||
         ((flags & MS_ASYNC) && (flags & MS_SYNC)))
         return -EINVAL;
-    /* Anonymous memory has nothing to write back; the range must be mapped. */
     if (len == 0)
         return 0;
-    if (vm_mincore(current_process()->mm, addr, PAGE_SIZE, &probe) != 0)
-        return -ENOMEM;
-    return 0;
+    /* MS_ASYNC writes back at once too: there is no flusher thread to defer to. */
+    return vm_msync(current_process()->mm, addr, len, (flags & MS_SYNC) != 0);
 }
 
 SYSCALL_DEFINE3(mincore, uint64_t, addr, size_t, len, uint8_t *, uvec)

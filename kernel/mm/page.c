@@ -225,6 +225,12 @@ void page_free(struct page *pg, unsigned int order)
     spin_unlock_irqrestore(&pa.lock, irq);
 }
 
+void page_put(struct page *pg)
+{
+    if (page_unref(pg))
+        page_free(pg, 0);
+}
+
 void *page_alloc_va(unsigned int order, int flags)
 {
     struct page *pg = page_alloc(order, flags);

@@ -21,6 +21,7 @@
 #define PG_FREE 0x02  /* head of a free block on free_lists[order] */
 #define PG_SLAB 0x04  /* kmalloc slab page */
 #define PG_LARGE 0x08 /* head of a large kmalloc allocation */
+#define PG_DIRTY 0x10 /* page-cache page written through a shared mapping (fs/pagecache.c) */
 
 struct page {
     struct list_head link; /* free list, slab list, LRU: owner's choice */
@@ -65,6 +66,25 @@ struct page *page_alloc(unsigned int order, int flags);
 
 /* Give back a block from page_alloc with the same order. */
 void page_free(struct page *pg, unsigned int order);
+
+/*
+ * Shared user pages (file pages mapped by VMAs and held by a file's page
+ * array) count their holders in refcount; the last page_put frees the
+ * page. Atomic: holders lock different things (mm->lock, inode locks).
+ */
+static inline void page_get(struct page *pg)
+{
+    __atomic_add_fetch(&pg->refcount, 1, __ATOMIC_RELAXED);
+}
+
+/* Drop a reference; true when it was the last (the caller frees the page). */
+static inline bool page_unref(struct page *pg)
+{
+    return __atomic_sub_fetch(&pg->refcount, 1, __ATOMIC_ACQ_REL) == 0;
+}
+
+/* Drop a reference to an order-0 page and free it when it was the last. */
+void page_put(struct page *pg);
 
 /* Direct-map pointer versions of the two above. */
 void *page_alloc_va(unsigned int order, int flags);

@@ -5,7 +5,18 @@
  * mm->lock; page-table range walkers that free or re-protect the pages of
  * a range while skipping empty tables; the system-call level operations
  * (vm_mmap, vm_munmap, ...); and vm_fault, which maps a zeroed page on the
- * first touch of anonymous memory.
+ * first touch of anonymous memory, or a file's page (file_fault).
+ *
+ * File mappings: a file VMA holds a reference on its open file (taken by
+ * insert_vma and vma_split, moved by mremap). A fault asks the inode for
+ * the page (inode_ops.get_page) with mm->lock dropped, then maps it: a
+ * shared VMA maps the file's page itself, a private one maps it read-only
+ * marked PTE_COW and copies it on the first write. VMAs that go away under
+ * the lock wait on mm->dead; vm_unlock releases them after unlocking:
+ * dirty pages are written back (pagecache_writeback) and the file
+ * reference dropped, both of which may sleep. Page-table dirty bits of
+ * shared pages become PG_DIRTY when the entry is removed (munmap, exit)
+ * or by msync (vm_msync).
  *
  * Pages taken out of the page table are not freed at once: they wait on
  * mm->gather until every CPU has flushed its TLB (flush_and_free), so no
@@ -25,6 +36,7 @@
 #include "lib/errno.h"
 #include "lib/printf.h"
 #include "lib/string.h"
+#include "fs/vfs.h"
 #include "mm/kmalloc.h"
 #include "mm/page.h"
 #include "mm/vm.h"
@@ -38,9 +50,16 @@
  */
 #define PTE_PROTNONE (1ul << 10)
 #define LEAF_VALID (PTE_PRESENT | PTE_PROTNONE)
+/*
+ * Software bit: a file's page mapped in a private VMA. It stays read-only
+ * whatever the VMA's protection; the first write copies it (file_fault).
+ */
+#define PTE_COW (1ul << 11)
 #define MMAP_MIN_ADDR 0x10000ul /* never map the first 64 KiB (NULL pointers) */
 
 /* ---- address space life cycle ---- */
+
+static void vm_unlock(struct mm *mm, uint64_t irq);
 
 struct mm *mm_create(void)
 {
@@ -61,6 +80,7 @@ struct mm *mm_create(void)
     spin_init(&mm->lock);
     list_init(&mm->vmas);
     list_init(&mm->gather);
+    list_init(&mm->dead);
     /* A little randomness in where mappings go (ASLR), page granular. */
     mm->mmap_top = MMAP_TOP_DEFAULT - ((random_u64() & 0xffff) << PAGE_SHIFT);
     mm->refs = 1;
@@ -156,18 +176,30 @@ static int walk_range(struct mm *mm, uintptr_t start, uintptr_t end, leaf_fn fn,
     return 0;
 }
 
+/* A store went through a shared mapping of pg: its file page needs writing back. */
+static void mark_page_dirty(struct page *pg)
+{
+    __atomic_fetch_or(&pg->flags, (uint16_t)PG_DIRTY, __ATOMIC_RELEASE);
+}
+
 static void free_leaf(struct mm *mm, uint64_t *pte, uintptr_t va, int level, uint64_t arg)
 {
-    struct page *pg = phys_to_page(*pte & PTE_ADDR_MASK & ~(level == 2 ? HUGE_PAGE_SIZE - 1 : 0));
+    /* Swapped out atomically: the CPU may set the dirty bit until it is gone. */
+    uint64_t old = __atomic_exchange_n(pte, 0, __ATOMIC_ACQ_REL);
+    struct page *pg = phys_to_page(old & PTE_ADDR_MASK & ~(level == 2 ? HUGE_PAGE_SIZE - 1 : 0));
     unsigned int npages = level == 2 ? 512 : 1;
 
     (void)arg;
-    *pte = 0;
     invlpg(va);
+    /* Only file pages of shared VMAs are ever writable and shared with a
+     * file; on an anonymous page the flag is dropped when it is freed. */
+    if (pg != NULL && level == 1 && (old & PTE_DIRTY))
+        mark_page_dirty(pg);
     /* A huge page is an order-9 block whose pages are freed one by one (the
-     * buddy allocator merges them back), so it can also be split. */
+     * buddy allocator merges them back), so it can also be split. File pages
+     * are shared with the file: the last holder frees them. */
     for (unsigned int i = 0; i < npages; i++) {
-        if (pg != NULL && --pg[i].refcount == 0)
+        if (pg != NULL && page_unref(&pg[i]))
             list_add(&pg[i].link, &mm->gather);
     }
     mm->rss_pages -= npages;
@@ -186,13 +218,52 @@ static void flush_and_free(struct mm *mm)
     }
 }
 
+/*
+ * Drop mm->lock, then release the file VMAs removed meanwhile (mm->dead):
+ * pages stored through a shared mapping are written back, the file
+ * reference dropped. Every operation that can remove VMAs unlocks here.
+ */
+static void vm_unlock(struct mm *mm, uint64_t irq)
+{
+    struct list_head dead;
+    struct vma *v, *tmp;
+
+    list_init(&dead);
+    list_for_each_entry_safe (v, tmp, &mm->dead, link) {
+        list_del(&v->link);
+        list_add_tail(&v->link, &dead);
+    }
+    spin_unlock_irqrestore(&mm->lock, irq);
+    list_for_each_entry_safe (v, tmp, &dead, link) {
+        list_del(&v->link);
+        if (v->flags & VMA_SHARED)
+            pagecache_writeback(file_inode(v->file));
+        file_put(v->file);
+        kfree(v);
+    }
+}
+
 /* flags: the new permission bits, or 0 for PROT_NONE. */
 static void protect_leaf(struct mm *mm, uint64_t *pte, uintptr_t va, int level, uint64_t flags)
 {
     (void)mm;
-    *pte = (*pte & (PTE_ADDR_MASK | PTE_ACCESSED | PTE_DIRTY)) |
+    if (*pte & PTE_COW)
+        flags &= ~PTE_WRITE; /* still the file's page: the first write copies it */
+    *pte = (*pte & (PTE_ADDR_MASK | PTE_ACCESSED | PTE_DIRTY | PTE_COW)) |
            (flags != 0 ? flags : PTE_PROTNONE) | (level == 2 ? PTE_HUGE : 0);
     invlpg(va);
+}
+
+/* msync: a shared page's dirty bit moves to the page (PG_DIRTY), for writeback. */
+static void harvest_dirty_leaf(struct mm *mm, uint64_t *pte, uintptr_t va, int level, uint64_t arg)
+{
+    (void)mm;
+    (void)arg;
+    if (level != 1 || !(*pte & PTE_DIRTY))
+        return;
+    __atomic_fetch_and(pte, ~PTE_DIRTY, __ATOMIC_ACQ_REL);
+    invlpg(va);
+    mark_page_dirty(phys_to_page(*pte & PTE_ADDR_MASK));
 }
 
 /* Free every page table of the lower half (mm teardown). */
@@ -237,15 +308,33 @@ void mm_put(struct mm *mm)
     flush_and_free(mm);
     list_for_each_entry_safe (v, tmp, &mm->vmas, link) {
         list_del(&v->link);
-        kfree(v);
+        list_add_tail(&v->link, &mm->dead);
     }
-    spin_unlock_irqrestore(&mm->lock, flags);
+    vm_unlock(mm, flags);
     free_tables(mm->pml4);
     page_free(phys_to_page(mm->pml4), 0);
     kfree(mm);
 }
 
 /* ---- VMA list ---- */
+
+/*
+ * A VMA leaves the list: kept on mm->dead until vm_unlock when it maps a
+ * file (its pages may need writing back, and the file reference dropping:
+ * both may sleep), freed at once otherwise.
+ */
+static void vma_discard(struct mm *mm, struct vma *v)
+{
+    assert_held(&mm->lock);
+    list_del(&v->link);
+    if (mm->cache == v)
+        mm->cache = NULL;
+    mm->nvmas--;
+    if (v->file != NULL)
+        list_add_tail(&v->link, &mm->dead);
+    else
+        kfree(v);
+}
 
 /* The first VMA that ends above addr, or NULL. */
 static struct vma *vma_find(struct mm *mm, uintptr_t addr)
@@ -265,10 +354,11 @@ static struct vma *vma_find(struct mm *mm, uintptr_t addr)
     return NULL;
 }
 
+/* Adjacent with equal properties; file VMAs also continue each other's file offsets. */
 static bool vma_compatible(const struct vma *a, const struct vma *b)
 {
-    return a->end == b->start && a->prot == b->prot && a->flags == b->flags && a->file == NULL &&
-           b->file == NULL;
+    return a->end == b->start && a->prot == b->prot && a->flags == b->flags && a->file == b->file &&
+           (a->file == NULL || a->offset + (a->end - a->start) == b->offset);
 }
 
 /* Merge v with its neighbours where possible. */
@@ -278,11 +368,7 @@ static void vma_merge(struct mm *mm, struct vma *v)
         struct vma *prev = list_entry(v->link.prev, struct vma, link);
         if (vma_compatible(prev, v)) {
             prev->end = v->end;
-            list_del(&v->link);
-            if (mm->cache == v)
-                mm->cache = NULL;
-            kfree(v);
-            mm->nvmas--;
+            vma_discard(mm, v);
             v = prev;
         }
     }
@@ -290,11 +376,7 @@ static void vma_merge(struct mm *mm, struct vma *v)
         struct vma *next = list_entry(v->link.next, struct vma, link);
         if (vma_compatible(v, next)) {
             v->end = next->end;
-            list_del(&next->link);
-            if (mm->cache == next)
-                mm->cache = NULL;
-            kfree(next);
-            mm->nvmas--;
+            vma_discard(mm, next);
         }
     }
 }
@@ -308,8 +390,10 @@ static int vma_split(struct mm *mm, struct vma *v, uintptr_t addr)
         return -ENOMEM;
     *hi = *v;
     hi->start = addr;
-    if (v->file != NULL)
+    if (v->file != NULL) {
         hi->offset = v->offset + (addr - v->start);
+        file_get(hi->file);
+    }
     v->end = addr;
     list_add(&hi->link, &v->link);
     mm->nvmas++;
@@ -354,11 +438,7 @@ static int unmap_locked(struct mm *mm, uintptr_t start, uintptr_t end)
             continue;
         if (v->prot & PROT_WRITE && !(v->flags & VMA_SHARED))
             mm->committed_pages -= (v->end - v->start) >> PAGE_SHIFT;
-        list_del(&v->link);
-        if (mm->cache == v)
-            mm->cache = NULL;
-        kfree(v);
-        mm->nvmas--;
+        vma_discard(mm, v);
     }
     return 0;
 }
@@ -407,6 +487,8 @@ static int insert_vma(struct mm *mm, uintptr_t start, uintptr_t end, uint32_t pr
         return -ENOMEM;
     *v = (struct vma){
         .start = start, .end = end, .prot = prot, .flags = flags, .file = file, .offset = offset};
+    if (file != NULL)
+        file_get(file);
     pos = vma_find(mm, start);
     if (pos == NULL)
         list_add_tail(&v->link, &mm->vmas);
@@ -475,7 +557,7 @@ long vm_mmap(struct mm *mm, uintptr_t addr, size_t len, int prot, int flags, str
     if (ret == 0)
         ret = (long)start;
 out:
-    spin_unlock_irqrestore(&mm->lock, irq);
+    vm_unlock(mm, irq);
     if (ret > 0 && (flags & MAP_POPULATE))
         vm_populate(mm, start, len, prot & PROT_WRITE);
     return ret;
@@ -491,7 +573,7 @@ int vm_munmap(struct mm *mm, uintptr_t addr, size_t len)
         return -EINVAL;
     irq = spin_lock_irqsave(&mm->lock);
     err = unmap_locked(mm, addr, addr + ALIGN_UP(len, PAGE_SIZE));
-    spin_unlock_irqrestore(&mm->lock, irq);
+    vm_unlock(mm, irq);
     return err;
 }
 
@@ -558,7 +640,7 @@ int vm_mprotect(struct mm *mm, uintptr_t addr, size_t len, int prot)
         }
     }
 out:
-    spin_unlock_irqrestore(&mm->lock, irq);
+    vm_unlock(mm, irq);
     return err;
 }
 
@@ -578,20 +660,30 @@ static int set_huge_policy(struct mm *mm, uintptr_t addr, size_t len, bool huge)
             v->flags = (v->flags & ~(VMA_HUGE | VMA_NOHUGE)) | (huge ? VMA_HUGE : VMA_NOHUGE);
         }
     }
-    spin_unlock_irqrestore(&mm->lock, irq);
+    vm_unlock(mm, irq);
     return err;
+}
+
+/*
+ * Check a user range [addr, addr+*len) and round *len up to pages: 0,
+ * -EINVAL for an unaligned or kernel addr, too_long when it runs past the
+ * user half (the callers' system calls differ there).
+ */
+static int user_range(uintptr_t addr, size_t *len, int too_long)
+{
+    if (!IS_ALIGNED(addr, PAGE_SIZE) || addr >= USER_TOP)
+        return -EINVAL;
+    *len = ALIGN_UP(*len, PAGE_SIZE);
+    return *len > USER_TOP - addr ? too_long : 0;
 }
 
 int vm_madvise(struct mm *mm, uintptr_t addr, size_t len, int advice)
 {
     uint64_t irq;
-    int err = 0;
+    int err = user_range(addr, &len, -EINVAL);
 
-    if (!IS_ALIGNED(addr, PAGE_SIZE) || addr >= USER_TOP)
-        return -EINVAL;
-    len = ALIGN_UP(len, PAGE_SIZE);
-    if (len > USER_TOP - addr)
-        return -EINVAL;
+    if (err != 0)
+        return err;
     switch (advice) {
     case MADV_NORMAL:
     case MADV_RANDOM:
@@ -630,7 +722,7 @@ int vm_madvise(struct mm *mm, uintptr_t addr, size_t len, int advice)
         err = walk_range(mm, addr, addr + len, free_leaf, 0);
         flush_and_free(mm);
     }
-    spin_unlock_irqrestore(&mm->lock, irq);
+    vm_unlock(mm, irq);
     return err;
 }
 
@@ -741,8 +833,58 @@ long vm_mremap(struct mm *mm, uintptr_t old, size_t old_len, size_t new_len, int
         ret = ret == 0 ? (long)new_addr : ret;
     }
 out:
-    spin_unlock_irqrestore(&mm->lock, irq);
+    vm_unlock(mm, irq);
     return ret;
+}
+
+/*
+ * Sync the shared file VMA at cursor (up to end), or skip another VMA.
+ * Returns where the next VMA of the range starts, or 0 when cursor is
+ * unmapped; *err gets the first write-back error.
+ */
+static uintptr_t msync_one(struct mm *mm, uintptr_t cursor, uintptr_t end, bool sync, int *err)
+{
+    uint64_t irq = spin_lock_irqsave(&mm->lock);
+    struct vma *v = vma_find(mm, cursor);
+    struct file *file = NULL;
+    uintptr_t stop = 0;
+    int e;
+
+    if (v != NULL && v->start <= cursor) {
+        stop = MIN(v->end, end);
+        if (v->file != NULL && (v->flags & VMA_SHARED)) {
+            walk_range(mm, cursor, stop, harvest_dirty_leaf, 0);
+            flush_and_free(mm);
+            file = v->file;
+            file_get(file);
+        }
+    }
+    vm_unlock(mm, irq);
+    if (file == NULL)
+        return stop;
+    e = pagecache_writeback(file_inode(file));
+    if (e == 0 && sync && file->ops != NULL && file->ops->fsync != NULL)
+        e = file->ops->fsync(file, true);
+    if (*err == 0)
+        *err = e;
+    file_put(file);
+    return stop;
+}
+
+int vm_msync(struct mm *mm, uintptr_t addr, size_t len, bool sync)
+{
+    uintptr_t end, cursor;
+    int err = user_range(addr, &len, -ENOMEM);
+
+    if (err != 0)
+        return err;
+    end = addr + len;
+    for (cursor = addr; cursor < end;) {
+        cursor = msync_one(mm, cursor, end, sync, &err);
+        if (cursor == 0)
+            return -ENOMEM; /* part of the range is not mapped, as on Linux */
+    }
+    return err;
 }
 
 uintptr_t vm_brk(struct mm *mm, uintptr_t brk)
@@ -767,20 +909,17 @@ uintptr_t vm_brk(struct mm *mm, uintptr_t brk)
     mm->brk = brk;
 out:
     brk = mm->brk;
-    spin_unlock_irqrestore(&mm->lock, irq);
+    vm_unlock(mm, irq);
     return brk;
 }
 
 int vm_mincore(struct mm *mm, uintptr_t addr, size_t len, uint8_t *vec)
 {
     uint64_t irq;
-    int err = 0;
+    int err = user_range(addr, &len, -ENOMEM);
 
-    if (!IS_ALIGNED(addr, PAGE_SIZE) || addr >= USER_TOP)
-        return -EINVAL;
-    len = ALIGN_UP(len, PAGE_SIZE);
-    if (len > USER_TOP - addr)
-        return -ENOMEM;
+    if (err != 0)
+        return err;
     irq = spin_lock_irqsave(&mm->lock);
     for (size_t i = 0; i < len / PAGE_SIZE; i++) {
         uintptr_t va = addr + i * PAGE_SIZE;
@@ -793,7 +932,7 @@ int vm_mincore(struct mm *mm, uintptr_t addr, size_t len, uint8_t *vec)
         uint64_t *e = pt_lookup(mm->pml4, va, &level);
         vec[i] = e != NULL ? 1 : 0;
     }
-    spin_unlock_irqrestore(&mm->lock, irq);
+    vm_unlock(mm, irq);
     return err;
 }
 
@@ -863,6 +1002,111 @@ static bool huge_map(struct mm *mm, uintptr_t addr, struct page *pg, uint64_t fl
 }
 
 /*
+ * A write to a private file page (PTE_COW) at page, entry e: the VMA gets
+ * its own copy, writable with flags. Caller holds mm->lock.
+ */
+static int cow_break(struct mm *mm, uint64_t *e, uintptr_t page, uint64_t flags)
+{
+    struct page *old = phys_to_page(*e & PTE_ADDR_MASK);
+    struct page *copy = page_alloc(0, 0);
+
+    if (copy == NULL || old == NULL) {
+        if (copy != NULL)
+            page_free(copy, 0);
+        return VM_FAULT_OOM;
+    }
+    memcpy(page_address(copy), page_address(old), PAGE_SIZE);
+    *e = page_to_phys(copy) | flags;
+    invlpg(page);
+    if (page_unref(old))
+        list_add(&old->link, &mm->gather);
+    /* No CPU may keep reading the file's page through a stale entry. */
+    flush_and_free(mm);
+    return VM_FAULT_OK;
+}
+
+/* Whether v still maps file page pgoff of file at page, the way the fault saw it. */
+static bool file_vma_same(const struct vma *v, uintptr_t page, const struct file *file,
+                          uint64_t pgoff, uint32_t vflags)
+{
+    return v != NULL && v->start <= page && v->file == file && v->flags == vflags &&
+           v->offset + (page - v->start) == pgoff << PAGE_SHIFT;
+}
+
+/*
+ * A fault at page (no entry yet, or a write to a PTE_COW entry) in the file
+ * VMA v. Entered with mm->lock held (irq: the saved flags), returns with it
+ * dropped: the page is read (get_page, which may sleep) unlocked, then the
+ * VMA is looked up again and the page mapped if nothing changed; otherwise
+ * the access simply faults again.
+ */
+static int file_fault(struct mm *mm, struct vma *v, uintptr_t page, uint64_t error, uint64_t irq)
+{
+    bool write = (error & FAULT_WRITE) != 0, shared = (v->flags & VMA_SHARED) != 0;
+    uint64_t pgoff = (v->offset + (page - v->start)) >> PAGE_SHIFT, flags;
+    uint32_t vflags = v->flags;
+    struct file *file = v->file;
+    struct inode *inode = file_inode(file);
+    struct page *pg, *copy = NULL;
+    int level, ret, err;
+    uint64_t *e;
+
+    e = pt_lookup(mm->pml4, page, &level);
+    if (e != NULL) {
+        flags = pte_flags(v->prot);
+        if (write && (*e & PTE_COW))
+            ret = cow_break(mm, e, page, flags);
+        else /* another CPU mapped it meanwhile, or a stale TLB entry: retry */
+            ret = (*e & flags) != flags ? VM_FAULT_ACCERR : VM_FAULT_OK;
+        vm_unlock(mm, irq);
+        return ret;
+    }
+    file_get(file);
+    vm_unlock(mm, irq);
+
+    err = inode->iops->get_page(inode, pgoff, &pg);
+    if (err != 0) {
+        file_put(file);
+        return err == -ENOMEM ? VM_FAULT_OOM : VM_FAULT_SIGBUS;
+    }
+    if (!shared && write) {
+        /* The first touch is a write: copy at once, never map the file's page. */
+        copy = page_alloc(0, 0);
+        if (copy != NULL)
+            memcpy(page_address(copy), page_address(pg), PAGE_SIZE);
+        page_put(pg);
+        if (copy == NULL) {
+            file_put(file);
+            return VM_FAULT_OOM;
+        }
+        pg = copy;
+    }
+
+    ret = VM_FAULT_OK;
+    irq = spin_lock_irqsave(&mm->lock);
+    v = vma_find(mm, page);
+    if (file_vma_same(v, page, file, pgoff, vflags) && pt_lookup(mm->pml4, page, &level) == NULL) {
+        flags = pte_flags(v->prot);
+        if (!shared && pg != copy)
+            flags = (flags & ~PTE_WRITE) | PTE_COW;
+        if (flags == 0) {
+            /* Made PROT_NONE meanwhile: fault again and be refused. */
+        } else if (pt_map(mm->pml4, page, page_to_phys(pg), PAGE_SIZE, flags | PT_MAP_NO_HUGE) !=
+                   0) {
+            ret = VM_FAULT_OOM;
+        } else {
+            mm->rss_pages++;
+            pg = NULL; /* the page table holds the reference now */
+        }
+    }
+    vm_unlock(mm, irq);
+    if (pg != NULL)
+        page_put(pg);
+    file_put(file);
+    return ret;
+}
+
+/*
  * Zeroing 2 MiB takes long, so it is done with mm->lock dropped: the
  * first pass only notes that a huge page fits, the block is allocated and
  * zeroed unlocked, and the fault is evaluated again from the start (the
@@ -895,6 +1139,12 @@ again:
         ret = VM_FAULT_ACCERR;
         goto out;
     }
+    if (v->file != NULL) {
+        ret = file_fault(mm, v, page, error, irq);
+        if (huge != NULL) /* the area was replaced by a file mapping meanwhile */
+            page_free(huge, HUGE_PAGE_SHIFT - PAGE_SHIFT);
+        return ret;
+    }
     flags = pte_flags(v->prot);
     if (huge_fits(mm, v, addr)) {
         if (huge != NULL && huge_map(mm, addr, huge, flags)) {
@@ -902,7 +1152,7 @@ again:
             goto out;
         }
         if (!huge_tried) {
-            spin_unlock_irqrestore(&mm->lock, irq);
+            vm_unlock(mm, irq);
             huge = page_alloc(HUGE_PAGE_SHIFT - PAGE_SHIFT, PA_ZERO);
             huge_tried = true;
             goto again;
@@ -927,7 +1177,7 @@ again:
     }
     mm->rss_pages++;
 out:
-    spin_unlock_irqrestore(&mm->lock, irq);
+    vm_unlock(mm, irq);
     if (huge != NULL)
         page_free(huge, HUGE_PAGE_SHIFT - PAGE_SHIFT);
     return ret;
@@ -964,7 +1214,7 @@ size_t vm_format_maps(struct mm *mm, char *buf, size_t size)
                        (v->prot & PROT_WRITE) ? 'w' : '-', (v->prot & PROT_EXEC) ? 'x' : '-',
                        (v->flags & VMA_SHARED) ? 's' : 'p', v->offset, name[0] ? 20 : 0, "", name);
     }
-    spin_unlock_irqrestore(&mm->lock, irq);
+    vm_unlock(mm, irq);
     return n;
 }
 
@@ -981,6 +1231,6 @@ uint64_t vm_total_pages(struct mm *mm)
 
     list_for_each_entry (v, &mm->vmas, link)
         pages += (v->end - v->start) >> PAGE_SHIFT;
-    spin_unlock_irqrestore(&mm->lock, irq);
+    vm_unlock(mm, irq);
     return pages;
 }

@@ -4,9 +4,13 @@
  * A VMA says what may be mapped in [start, end) and how; pages are
  * allocated lazily by vm_fault() on first touch (zeroed for anonymous
  * memory). VMAs are kept sorted and never overlap; neighbours with the
- * same properties are merged. Locking: mm->lock (a spinlock taken with
+ * same properties are merged. A file VMA (mmap of a file) holds a
+ * reference on the open file and maps the file's pages (see vm.c and
+ * docs/vfs.md, "File mappings"). Locking: mm->lock (a spinlock taken with
  * IRQs off) guards the VMA list and the lower half of the page table. Code
- * holding it must not touch user memory (a fault would take it again).
+ * holding it must not touch user memory (a fault would take it again) nor
+ * sleep: file work (reading a page, writing dirty pages back, the final
+ * file_put) happens with it dropped.
  */
 #pragma once
 
@@ -80,7 +84,7 @@ struct vma {
     uintptr_t start, end; /* page aligned, end exclusive */
     uint32_t prot;        /* PROT_* */
     uint32_t flags;       /* VMA_* */
-    struct file *file;    /* NULL: anonymous */
+    struct file *file;    /* NULL: anonymous; else referenced by the VMA */
     uint64_t offset;      /* file offset of start */
     struct list_head link;
 };
@@ -98,8 +102,9 @@ struct mm {
     uintptr_t image_start, image_end; /* the program's ELF segments, named in /proc maps */
     uint64_t rss_pages;               /* resident user pages; guarded by lock */
     struct list_head gather;          /* unmapped pages waiting for the TLB shootdown */
-    uint64_t committed_pages;         /* writable private pages mapped (accounting) */
-    int refs;                         /* threads using it */
+    struct list_head dead;    /* removed file VMAs for vm_unlock to release; guarded by lock */
+    uint64_t committed_pages; /* writable private pages mapped (accounting) */
+    int refs;                 /* threads using it */
 };
 
 /* A new address space with the kernel half shared; NULL when out of memory. */
@@ -125,6 +130,12 @@ int vm_mprotect(struct mm *mm, uintptr_t addr, size_t len, int prot);
 int vm_madvise(struct mm *mm, uintptr_t addr, size_t len, int advice);
 long vm_mremap(struct mm *mm, uintptr_t old, size_t old_len, size_t new_len, int flags,
                uintptr_t new_addr);
+/*
+ * msync: move the dirty bits of shared file pages in [addr, addr+len) to
+ * the files' page caches and write them back (sync: also fsync the file).
+ * 0, -ENOMEM (part of the range is not mapped), -EINVAL, or the write's -errno.
+ */
+int vm_msync(struct mm *mm, uintptr_t addr, size_t len, bool sync);
 /* Set the break; returns the new (or, on failure, current) break like Linux. */
 uintptr_t vm_brk(struct mm *mm, uintptr_t brk);
 /* Residency of each page in [addr, addr+len) into vec (kernel buffer). */
@@ -135,6 +146,7 @@ int vm_mincore(struct mm *mm, uintptr_t addr, size_t len, uint8_t *vec);
 #define VM_FAULT_MAPERR 1 /* no VMA: SEGV_MAPERR */
 #define VM_FAULT_ACCERR 2 /* VMA forbids the access: SEGV_ACCERR */
 #define VM_FAULT_OOM 3    /* no memory for the page */
+#define VM_FAULT_SIGBUS 4 /* a file page past the end of the file, or an I/O error */
 
 #define FAULT_WRITE 0x2 /* x86 error code bits */
 #define FAULT_USER 0x4

@@ -142,10 +142,23 @@ static void kernel_exception(struct trapframe *tf)
         return;
     case VEC_PF: {
         uintptr_t addr = read_cr2();
-        /* copy_*_user touching a page not mapped yet: demand paging first. */
-        if (addr < USER_TOP && extable_lookup(tf->rip) != 0 &&
-            user_page_fault(addr, tf->error) == 0)
-            return;
+        /*
+         * copy_*_user touching a page not mapped yet: demand paging first.
+         * A file page may have to be read from the disk (sleeping), so
+         * IRQs come back on when the interrupted copy ran with them on.
+         */
+        if (addr < USER_TOP && extable_lookup(tf->rip) != 0) {
+            bool irqs = (tf->rflags & RFLAGS_IF) != 0;
+            int r;
+
+            if (irqs)
+                irq_enable();
+            r = user_page_fault(addr, tf->error);
+            if (irqs)
+                irq_disable();
+            if (r == 0)
+                return;
+        }
         fixup = extable_lookup(tf->rip);
         if (fixup != 0) {
             tf->rip = fixup;

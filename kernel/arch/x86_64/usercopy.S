@@ -33,33 +33,54 @@
 .endm
 
 	.text
-/* size_t raw_copy_user(void *dst, const void *src, size_t n): bytes NOT copied. */
+/*
+ * size_t raw_copy_user(void *dst, const void *src, size_t n): bytes NOT copied.
+ *
+ * Eight bytes per step (rep movsq), then the tail: QEMU's TCG steps string
+ * instructions one element at a time, so this is about eight times faster
+ * there than rep movsb and no slower on hardware. A fault in the quadword
+ * loop restarts the rest byte by byte, so the count left is exact.
+ */
 	.globl raw_copy_user
 raw_copy_user:
 	mov %rdx, %rcx
+	shr $3, %rcx
+	and $7, %edx
 	SMAP_ALLOW
-1:	rep movsb
+1:	rep movsq
+	mov %rdx, %rcx
+2:	rep movsb
 	SMAP_DENY
 	xor %eax, %eax
 	ret
-2:	SMAP_DENY
+3:	lea (%rdx, %rcx, 8), %rcx
+	jmp 2b
+4:	SMAP_DENY
 	mov %rcx, %rax
 	ret
-	EXTABLE 1b, 2b
+	EXTABLE 1b, 3b
+	EXTABLE 2b, 4b
 
-/* size_t raw_clear_user(void *dst, size_t n): bytes NOT cleared. */
+/* size_t raw_clear_user(void *dst, size_t n): bytes NOT cleared (as above). */
 	.globl raw_clear_user
 raw_clear_user:
 	mov %rsi, %rcx
+	shr $3, %rcx
+	and $7, %esi
 	xor %eax, %eax
 	SMAP_ALLOW
-1:	rep stosb
+1:	rep stosq
+	mov %rsi, %rcx
+2:	rep stosb
 	SMAP_DENY
 	ret
-2:	SMAP_DENY
+3:	lea (%rsi, %rcx, 8), %rcx
+	jmp 2b
+4:	SMAP_DENY
 	mov %rcx, %rax
 	ret
-	EXTABLE 1b, 2b
+	EXTABLE 1b, 3b
+	EXTABLE 2b, 4b
 
 /*
  * long raw_strncpy_user(char *dst, const char *src, size_t n):

@@ -2,9 +2,12 @@
  * virtio_blk.c - the virtio block device driver (virtio 1.x section 5.2)
  * under the block layer (drivers/block/bdev.h).
  *
- * bdev_ops.rw puts a batch of requests on the single request queue (three
- * descriptors each: header, data, status), as many as fit, and sleeps on
- * the queue's wait queue. The interrupt handler collects completed
+ * bdev_ops.rw puts a batch of requests on the single request queue (header,
+ * data, status descriptors), as many as fit, and sleeps on the queue's wait
+ * queue. Bios of the batch that continue each other on the disk (the block
+ * cache's write-back and read-ahead runs) share one request with a data
+ * descriptor each, up to the device's seg_max: the device, QEMU above all,
+ * pays per request far more than per byte. The interrupt handler collects completed
  * requests from the used ring, marks them done and wakes the sleepers, so
  * several threads can have requests in flight at once.
  *
@@ -32,6 +35,10 @@
 #define VIRTIO_BLK_S_OK 0
 
 #define VIRTIO_BLK_CFG_CAPACITY 0
+#define VIRTIO_BLK_CFG_SIZE_MAX 8
+#define VIRTIO_BLK_CFG_SEG_MAX 12
+
+#define VBLK_MAX_SEGS 32 /* data descriptors per request, at most */
 
 struct virtio_blk_req_hdr {
     uint32_t type;
@@ -40,18 +47,21 @@ struct virtio_blk_req_hdr {
 };
 _Static_assert(sizeof(struct virtio_blk_req_hdr) == 16, "virtio_blk_req_hdr");
 
-/* One request in flight; lives in kmalloc memory, so DMA-able. */
+/* One request in flight (nbio bios from bio on); kmalloc memory, so DMA-able. */
 struct vblk_req {
     struct virtio_blk_req_hdr hdr;
     uint8_t status;
     bool done; /* set by the interrupt handler */
     struct bio *bio;
+    unsigned int nbio;
 };
 
 struct virtio_blk {
     struct block_device bd;
     struct virtio_device *vd;
     struct virtq *vq;
+    unsigned int max_segs; /* data descriptors per request */
+    uint32_t size_max;     /* bytes per data descriptor; 0: no limit */
 };
 
 /* Interrupt context: finish whatever the device completed. */
@@ -61,7 +71,8 @@ static void vblk_complete(struct virtq *vq)
     bool any = false;
 
     while ((req = virtq_collect(vq, NULL)) != NULL) {
-        req->bio->status = req->status == VIRTIO_BLK_S_OK ? 0 : -EIO;
+        for (unsigned int i = 0; i < req->nbio; i++)
+            req->bio[i].status = req->status == VIRTIO_BLK_S_OK ? 0 : -EIO;
         __atomic_store_n(&req->done, true, __ATOMIC_RELEASE);
         any = true;
     }
@@ -72,7 +83,7 @@ static void vblk_complete(struct virtq *vq)
 static int vblk_submit(struct virtio_blk *vb, struct vblk_req *req)
 {
     struct bio *bio = req->bio;
-    struct virtq_buf bufs[3];
+    struct virtq_buf bufs[VBLK_MAX_SEGS + 2];
     unsigned int n = 0, nout;
 
     req->hdr.type = bio->op == BIO_READ    ? VIRTIO_BLK_T_IN
@@ -83,9 +94,10 @@ static int vblk_submit(struct virtio_blk *vb, struct vblk_req *req)
     bufs[n++] = (struct virtq_buf){virt_to_phys(&req->hdr), sizeof(req->hdr)};
     nout = 1;
     if (bio->op != BIO_FLUSH) {
-        bufs[n++] = (struct virtq_buf){virt_to_phys(bio->buf), bio->len};
+        for (unsigned int i = 0; i < req->nbio; i++)
+            bufs[n++] = (struct virtq_buf){virt_to_phys(bio[i].buf), bio[i].len};
         if (bio->op == BIO_WRITE)
-            nout++;
+            nout += req->nbio;
     }
     bufs[n++] = (struct virtq_buf){virt_to_phys(&req->status), 1};
     return virtq_submit(vb->vq, bufs, nout, n - nout, req);
@@ -100,28 +112,54 @@ static bool all_done(struct vblk_req *reqs, unsigned int n)
     return true;
 }
 
+/* Can bio b join the request that ends with bio a? */
+static bool vblk_mergeable(const struct virtio_blk *vb, const struct vblk_req *req,
+                           const struct bio *a, const struct bio *b)
+{
+    return req->nbio < vb->max_segs && b->op == a->op && a->op != BIO_FLUSH &&
+           b->sector == a->sector + a->len / SECTOR_SIZE &&
+           (vb->size_max == 0 || b->len <= vb->size_max);
+}
+
+/* Is bio b one the device must not see? Sets its status if so. */
+static bool vblk_refuse(const struct block_device *bd, struct bio *b)
+{
+    if (b->op == BIO_WRITE && bd->readonly) {
+        b->status = -EROFS;
+        return true;
+    }
+    if (b->op != BIO_FLUSH && b->sector + b->len / SECTOR_SIZE > bd->nsectors) {
+        b->status = -EIO;
+        return true;
+    }
+    return false;
+}
+
 static int vblk_rw(struct block_device *bd, struct bio *bios, unsigned int n)
 {
     struct virtio_blk *vb = bd->priv;
     struct vblk_req *reqs = kzalloc(sizeof(*reqs) * n);
-    unsigned int next = 0;
+    unsigned int nreq = 0, next = 0;
     int err = 0;
 
     if (reqs == NULL)
         return -ENOMEM;
     for (unsigned int i = 0; i < n; i++) {
-        reqs[i].bio = &bios[i];
+        struct vblk_req *last = nreq > 0 ? &reqs[nreq - 1] : NULL;
+
         bios[i].status = -EIO;
-        if (bios[i].op == BIO_WRITE && bd->readonly) {
-            reqs[i].done = true;
-            bios[i].status = -EROFS;
+        if (vblk_refuse(bd, &bios[i])) {
+            reqs[nreq++] = (struct vblk_req){.bio = &bios[i], .nbio = 1, .done = true};
+            continue;
         }
-        if (bios[i].op != BIO_FLUSH && bios[i].sector + bios[i].len / SECTOR_SIZE > bd->nsectors) {
-            reqs[i].done = true;
-            bios[i].status = -EIO;
+        if (last != NULL && !last->done &&
+            vblk_mergeable(vb, last, &last->bio[last->nbio - 1], &bios[i])) {
+            last->nbio++;
+            continue;
         }
+        reqs[nreq++] = (struct vblk_req){.bio = &bios[i], .nbio = 1};
     }
-    while (next < n) {
+    while (next < nreq) {
         if (reqs[next].done) {
             next++;
             continue;
@@ -137,9 +175,9 @@ static int vblk_rw(struct block_device *bd, struct bio *bios, unsigned int n)
             continue;
         }
         /* Ring full: completions (ours or other threads') free descriptors. */
-        wait_event(&vb->vq->wq, READ_ONCE(vb->vq->ring.num_free) >= 3, 0, 0);
+        wait_event(&vb->vq->wq, READ_ONCE(vb->vq->ring.num_free) >= reqs[next].nbio + 2, 0, 0);
     }
-    wait_event(&vb->vq->wq, all_done(reqs, n), 0, 0);
+    wait_event(&vb->vq->wq, all_done(reqs, nreq), 0, 0);
     for (unsigned int i = 0; i < n; i++) {
         if (bios[i].status != 0 && err == 0)
             err = bios[i].status;
@@ -155,9 +193,11 @@ static const struct bdev_ops vblk_ops = {
 static int vblk_probe(struct virtio_device *vd)
 {
     struct virtio_blk *vb = kzalloc(sizeof(*vb));
-    uint64_t wanted =
-        (1ull << VIRTIO_BLK_F_RO) | (1ull << VIRTIO_BLK_F_FLUSH) | (1ull << VIRTIO_BLK_F_BLK_SIZE);
+    uint64_t wanted = (1ull << VIRTIO_BLK_F_RO) | (1ull << VIRTIO_BLK_F_FLUSH) |
+                      (1ull << VIRTIO_BLK_F_BLK_SIZE) | (1ull << VIRTIO_BLK_F_SEG_MAX) |
+                      (1ull << VIRTIO_BLK_F_SIZE_MAX);
     uint64_t capacity;
+    uint32_t seg_max = 1;
     int err;
 
     if (vb == NULL)
@@ -171,6 +211,12 @@ static int vblk_probe(struct virtio_device *vd)
     vb->vq = vd->vqs[0];
     virtio_read_config(vd, VIRTIO_BLK_CFG_CAPACITY, &capacity, sizeof(capacity));
     vb->bd.nsectors = capacity;
+    /* Without SEG_MAX the device promised nothing: one segment per request. */
+    if (virtio_has_feature(vd, VIRTIO_BLK_F_SEG_MAX))
+        virtio_read_config(vd, VIRTIO_BLK_CFG_SEG_MAX, &seg_max, sizeof(seg_max));
+    if (virtio_has_feature(vd, VIRTIO_BLK_F_SIZE_MAX))
+        virtio_read_config(vd, VIRTIO_BLK_CFG_SIZE_MAX, &vb->size_max, sizeof(vb->size_max));
+    vb->max_segs = MAX(1u, MIN(MIN(seg_max, (uint32_t)VBLK_MAX_SEGS), vb->vq->ring.num - 2u));
     vb->bd.readonly = virtio_has_feature(vd, VIRTIO_BLK_F_RO);
     vb->bd.can_flush = virtio_has_feature(vd, VIRTIO_BLK_F_FLUSH);
     vb->bd.ops = &vblk_ops;

@@ -11,7 +11,7 @@
 #include "lib/errno.h"
 #include "lib/string.h"
 
-#define EXT2_READAHEAD 32 /* blocks read ahead on a sequential miss */
+#define EXT2_READAHEAD_BYTES (128u * 1024) /* read ahead on a sequential miss */
 #define SIZE_2G (1ull << 31)
 
 /* ---- inodes ---- */
@@ -279,8 +279,9 @@ ssize_t ext2_file_io(struct ext2_fs *fs, uint32_t ino, uint64_t off, size_t len,
             c = copy(ctx, zeros, n);
         } else {
             bool whole = write && in == 0 && n == fs->block_size;
-            if (!write && in == 0 && lblock % EXT2_READAHEAD == 0)
-                bcache_prefetch(fs->cache, pblock, EXT2_READAHEAD);
+            unsigned int ra = EXT2_READAHEAD_BYTES / fs->block_size;
+            if (!write && in == 0 && lblock % ra == 0)
+                bcache_prefetch(fs->cache, pblock, ra);
             err = whole ? bcache_zero(fs->cache, pblock, &b) : bcache_read(fs->cache, pblock, &b);
             if (err != 0)
                 break;

@@ -14,8 +14,14 @@
  * written under it. It is taken by every op here and by sync; it is never
  * held while calling back into the VFS, and a file system's lock is never
  * taken while another's is held. File data is copied to and from user
- * memory outside it (a bounce buffer), so a page fault there cannot need
- * it; getdents still fills the user's buffer under it.
+ * memory outside it (a bounce buffer), and getdents fills a kernel buffer
+ * (sys_namei.c), so a page fault on a mapping of an ext2 file, which reads
+ * the page through read_page under the lock, never finds it held by its
+ * own thread. Lock order: pagecache.lock -> ext2_sb.lock.
+ *
+ * File mappings go through the page cache (pagecache.c): read_page and
+ * write_page move one page between it and the disk; read and write keep
+ * cached pages and the disk coherent.
  *
  * Inode lifetime: the VFS frees an inode when its last reference goes
  * (evict). A name removed while the file is open (nlink 0) keeps the disk
@@ -28,10 +34,19 @@
 #include "lib/errno.h"
 #include "lib/string.h"
 #include "mm/kmalloc.h"
+#include "mm/layout.h"
+#include "mm/page.h"
 #include "sched/sched.h"
 
 #define ICACHE_BUCKETS 1024
-#define EXT2_CACHE_BYTES (16u << 20) /* block cache per mounted file system */
+/*
+ * Each mounted file system's block cache may grow to an eighth of memory,
+ * within these bounds. The cache does not shrink when memory runs short,
+ * so it cannot take all that is free as Linux's page cache does.
+ */
+#define EXT2_CACHE_MIN (4ull << 20)
+#define EXT2_CACHE_MAX (1ull << 30)
+#define EXT2_CACHE_SHARE 8
 
 struct ext2_sb;
 
@@ -377,10 +392,7 @@ static int ext2_vfs_getdents(struct inode *dir, uint64_t *cookie, filldir_t fill
     struct getdents_ctx g = {fill, ctx};
     int err;
 
-    /*
-     * The fill callback copies to user memory, which may fault and sleep:
-     * allowed under a mutex (no spinlock is held).
-     */
+    /* fill writes to a kernel buffer (sys_namei.c): nothing here can fault. */
     mutex_lock(&esb->lock);
     err = ext2_readdir(&esb->fs, ino_of(dir), cookie, getdents_fn, &g);
     mutex_unlock(&esb->lock);
@@ -433,6 +445,8 @@ static int ext2_vfs_setattr(struct inode *inode, const struct iattr *a)
 out:
     inode_refresh(esb, inode);
     mutex_unlock(&esb->lock);
+    if (err == 0 && (a->valid & ATTR_SIZE))
+        pagecache_truncate(inode, a->size);
     return err;
 }
 
@@ -500,6 +514,7 @@ static ssize_t ext2_vfs_read(struct file *f, struct uio *u, off_t *pos)
         mutex_unlock(&esb->lock);
         if (n <= 0)
             break;
+        pagecache_read_overlay(inode, (uint64_t)*pos, bounce, (size_t)n);
         n = uio_copy_to(u, bounce, (size_t)n);
         if (n <= 0)
             break;
@@ -543,6 +558,7 @@ static ssize_t ext2_vfs_write(struct file *f, struct uio *u, off_t *pos)
         mutex_unlock(&esb->lock);
         if (n <= 0)
             break;
+        pagecache_write_through(inode, (uint64_t)*pos, bounce, (size_t)n);
         done += n;
         *pos += n;
         if ((size_t)n < want)
@@ -550,6 +566,41 @@ static ssize_t ext2_vfs_write(struct file *f, struct uio *u, off_t *pos)
     }
     kfree(bounce);
     return done > 0 ? done : n;
+}
+
+/* inode_ops.read_page: one page of the file from the disk, zeros past the end. */
+static int ext2_read_page(struct inode *inode, uint64_t pgoff, void *buf)
+{
+    struct ext2_sb *esb = esb_of(inode);
+    struct kbuf_cursor cur = {buf};
+    ssize_t n;
+
+    mutex_lock(&esb->lock);
+    n = ext2_file_io(&esb->fs, ino_of(inode), pgoff * PAGE_SIZE, PAGE_SIZE, false, to_kbuf, &cur);
+    mutex_unlock(&esb->lock);
+    if (n < 0)
+        return (int)n;
+    memset((uint8_t *)buf + n, 0, PAGE_SIZE - (size_t)n);
+    return 0;
+}
+
+/* inode_ops.write_page: len bytes of a dirty mapped page back to the disk. */
+static int ext2_write_page(struct inode *inode, uint64_t pgoff, const void *buf, size_t len)
+{
+    struct ext2_sb *esb = esb_of(inode);
+    struct kbuf_cursor cur = {(uint8_t *)buf};
+    ssize_t n;
+
+    mutex_lock(&esb->lock);
+    if (esb->fs.readonly)
+        n = -EROFS;
+    else
+        n = ext2_file_io(&esb->fs, ino_of(inode), pgoff * PAGE_SIZE, len, true, from_kbuf, &cur);
+    inode_refresh(esb, inode);
+    mutex_unlock(&esb->lock);
+    if (n < 0)
+        return (int)n;
+    return (size_t)n == len ? 0 : -ENOSPC;
 }
 
 static int ext2_sync_locked(struct ext2_sb *esb)
@@ -565,8 +616,11 @@ static int ext2_sync_locked(struct ext2_sb *esb)
 /* fsync and fdatasync write back the whole file system: simple, and always enough. */
 static int ext2_vfs_fsync(struct file *f, bool datasync)
 {
+    int err = pagecache_writeback(file_inode(f));
+    int err2 = ext2_sync_locked(esb_of(file_inode(f)));
+
     (void)datasync;
-    return ext2_sync_locked(esb_of(file_inode(f)));
+    return err != 0 ? err : err2;
 }
 
 static const struct inode_ops ext2_dir_iops = {
@@ -586,6 +640,9 @@ static const struct inode_ops ext2_dir_iops = {
 static const struct inode_ops ext2_file_iops = {
     .setattr = ext2_vfs_setattr,
     .evict = ext2_evict,
+    .get_page = pagecache_get_page,
+    .read_page = ext2_read_page,
+    .write_page = ext2_write_page,
 };
 
 static const struct inode_ops ext2_link_iops = {
@@ -646,6 +703,16 @@ static int ext2_hook_sync(void *arg)
     return ext2_sync_locked(arg);
 }
 
+static size_t cache_bytes(void)
+{
+    struct page_stats st;
+    uint64_t bytes;
+
+    page_stats(&st);
+    bytes = st.total_pages * PAGE_SIZE / EXT2_CACHE_SHARE;
+    return (size_t)MIN(MAX(bytes, EXT2_CACHE_MIN), EXT2_CACHE_MAX);
+}
+
 int ext2_mount_device(const char *dev, bool readonly, struct super_block **out)
 {
     struct block_device *bd = bdev_find(dev);
@@ -663,7 +730,7 @@ int ext2_mount_device(const char *dev, bool readonly, struct super_block **out)
         return -ENOMEM;
     }
     mutex_init(&esb->lock);
-    err = ext2_mount(&esb->fs, bd, readonly, EXT2_CACHE_BYTES);
+    err = ext2_mount(&esb->fs, bd, readonly, cache_bytes());
     if (err != 0) {
         kfree(esb);
         kfree(sb);

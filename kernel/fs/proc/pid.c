@@ -225,13 +225,15 @@ static int show_fdinfo(struct seqbuf *s, void *ctx)
     return 0;
 }
 
-/* The name shown for a VMA: the program, [heap], [stack] or nothing. */
+/* The name shown for a VMA: the program, a mapped file, [heap], [stack] or nothing. */
 static const char *vma_name(const struct process *p, const struct mm *mm, const struct vma *v)
 {
     if (v->flags & VMA_HEAP)
         return "[heap]";
     if (v->flags & VMA_STACK)
         return "[stack]";
+    if (v->file != NULL)
+        return v->file->open_name;
     if (v->start >= mm->image_start && v->end <= mm->image_end && mm->image_end != 0)
         return p->exe;
     return NULL;
@@ -256,13 +258,18 @@ static int show_maps(struct seqbuf *s, void *ctx)
     uint64_t irq = spin_lock_irqsave(&mm->lock);
     list_for_each_entry (v, &mm->vmas, link) {
         const char *name = vma_name(p, mm, v);
-        bool image = name == p->exe;
+        bool image = name != NULL && name == p->exe;
+        struct inode *mapped = v->file != NULL ? file_inode(v->file) : NULL;
+        uint32_t dev = image                                  ? (uint32_t)exe.st_dev
+                       : mapped != NULL && mapped->sb != NULL ? mapped->sb->dev
+                                                              : 0;
         seq_printf(s, "%08lx-%08lx %c%c%c%c %08lx %02x:%02x %lu ", v->start, v->end,
                    (v->prot & PROT_READ) ? 'r' : '-', (v->prot & PROT_WRITE) ? 'w' : '-',
                    (v->prot & PROT_EXEC) ? 'x' : '-', (v->flags & VMA_SHARED) ? 's' : 'p',
-                   image ? v->start - mm->image_start : v->offset,
-                   image ? MAJOR((uint32_t)exe.st_dev) : 0, image ? MINOR((uint32_t)exe.st_dev) : 0,
-                   image ? exe.st_ino : 0ul);
+                   image ? v->start - mm->image_start : v->offset, MAJOR(dev), MINOR(dev),
+                   image            ? exe.st_ino
+                   : mapped != NULL ? mapped->ino
+                                    : 0ul);
         if (name != NULL) {
             seq_pad(s, MAPS_NAME_COLUMN, ' ');
             seq_puts(s, name);

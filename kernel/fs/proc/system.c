@@ -17,6 +17,7 @@
 #include "lib/printf.h"
 #include "lib/string.h"
 #include "linux/task.h"
+#include "mm/kmalloc.h"
 #include "mm/page.h"
 
 /* As uname(2) reports them (linux/sys_misc.c). */
@@ -35,12 +36,16 @@ static char boot_id[37];
 static int show_meminfo(struct seqbuf *s, void *ctx)
 {
     struct page_stats st;
-    uint64_t total, free;
+    struct kmalloc_stats heap;
+    uint64_t total, free, slab;
 
     (void)ctx;
     page_stats(&st);
+    kmalloc_stats(&heap);
     total = st.total_pages * (PAGE_SIZE / 1024);
     free = st.free_pages * (PAGE_SIZE / 1024);
+    /* Slab: the kernel heap, its slab pages and its page-sized allocations. */
+    slab = heap.slab_pages * (PAGE_SIZE / 1024) + heap.large_bytes / 1024;
     seq_printf(s, "MemTotal:       %8lu kB\nMemFree:        %8lu kB\nMemAvailable:   %8lu kB\n",
                total, free, free);
     seq_printf(s, "Buffers:        %8lu kB\nCached:         %8lu kB\nSwapCached:     %8lu kB\n",
@@ -50,7 +55,8 @@ static int show_meminfo(struct seqbuf *s, void *ctx)
                0ul, 0ul, 0ul);
     seq_printf(s, "Writeback:      %8lu kB\nAnonPages:      %8lu kB\nMapped:         %8lu kB\n",
                0ul, total - free, 0ul);
-    seq_printf(s, "Shmem:          %8lu kB\nSlab:           %8lu kB\n", 0ul, 0ul);
+    seq_printf(s, "Shmem:          %8lu kB\nSlab:           %8lu kB\n", 0ul, slab);
+    seq_printf(s, "SReclaimable:   %8lu kB\nSUnreclaim:     %8lu kB\n", 0ul, slab);
     seq_printf(s, "CommitLimit:    %8lu kB\nCommitted_AS:   %8lu kB\n", total, total - free);
     seq_printf(s, "VmallocTotal:   %8lu kB\nVmallocUsed:    %8lu kB\n", 34359738367ul, 0ul);
     seq_printf(s, "HugePages_Total:   %5u\nHugePages_Free:    %5u\nHugepagesize:   %8lu kB\n", 0, 0,

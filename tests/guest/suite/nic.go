@@ -30,7 +30,8 @@ import (
 //	                   the body's SHA-256 in the X-Sha256 header
 //	getn=BYTES         the size to download
 //	serve=1            then serve HTTP on :80 until /quit (the host test
-//	                   drives it after "NIC-SERVING" appears)
+//	                   drives it after "NIC-SERVING" appears); /stats
+//	                   reports the resource figures of nicstats.go
 func init() {
 	register("nic", testNIC)
 }
@@ -231,11 +232,12 @@ func nicServe(c *t) {
 		}
 		w.Write(nicBody(n))
 	})
+	mux.HandleFunc("/stats", nicStatsHandler)
 	mux.HandleFunc("/quit", func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprint(w, "bye")
 		close(quit)
 	})
-	srv := &http.Server{Handler: mux}
+	srv := &http.Server{Handler: mux, ConnState: nicConnState}
 	go srv.Serve(ln)
 	w := bufio.NewWriter(os.Stdout)
 	fmt.Fprintln(w, "NIC-SERVING")
