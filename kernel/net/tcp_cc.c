@@ -210,6 +210,16 @@ void tcp_cc_timeout(struct tcp_pcb *pcb)
 {
     uint32_t eff = tcp_eff_mss(pcb);
 
+    /*
+     * A timeout in DISORDER with several segments SACKed means the
+     * duplicate-ACK threshold waited for reordering that was really loss:
+     * it is overestimated, so start it over (Linux's tcp_enter_loss does
+     * the same). Otherwise every undo raises it for good, and a long
+     * transfer through a reordering path ends up repairing every loss
+     * with a timeout.
+     */
+    if (pcb->ca_state == TCP_CA_DISORDER && pcb->sacked_bytes >= TCP_DUPTHRESH * eff)
+        pcb->dupthresh = TCP_DUPTHRESH;
     /* RFC 5681 (4): halve once per loss episode, not per backoff. */
     if (pcb->ca_state != TCP_CA_LOSS || pcb->backoff <= 1) {
         if (pcb->ca_state != TCP_CA_RECOVERY)
