@@ -117,6 +117,23 @@ func udpEchoServer(t *testing.T) int {
 	return c.LocalAddr().(*net.UDPAddr).Port
 }
 
+// getChecked fetches url and checks the status and body.
+func getChecked(client *http.Client, url string, want []byte) error {
+	resp, err := client.Get(url)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return err
+	}
+	if resp.StatusCode != http.StatusOK || !bytes.Equal(body, want) {
+		return fmt.Errorf("status %d, %d bytes, body mismatch", resp.StatusCode, len(body))
+	}
+	return nil
+}
+
 // hammer sends count GET requests to base from 4 workers and checks every
 // body; it returns the number of failures.
 func hammer(t *testing.T, base string, count int, keepAlive bool) int {
@@ -139,21 +156,7 @@ func hammer(t *testing.T, base string, count int, keepAlive bool) int {
 					return
 				}
 				n := i * 211 % 9000
-				err := func() error {
-					resp, err := client.Get(fmt.Sprintf("%s/get?n=%d", base, n))
-					if err != nil {
-						return err
-					}
-					defer resp.Body.Close()
-					b, err := io.ReadAll(resp.Body)
-					if err != nil {
-						return err
-					}
-					if resp.StatusCode != 200 || !bytes.Equal(b, nicBody(n)) {
-						return fmt.Errorf("status %d, %d bytes, body mismatch", resp.StatusCode, len(b))
-					}
-					return nil
-				}()
+				err := getChecked(client, fmt.Sprintf("%s/get?n=%d", base, n), nicBody(n))
 				if err != nil {
 					mu.Lock()
 					if failures < 5 {

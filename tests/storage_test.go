@@ -220,10 +220,21 @@ func TestStorageTmpfs(t *testing.T) {
 		gv, cpus := gv, 2-i
 		t.Run(gv.name, func(t *testing.T) {
 			t.Parallel()
-			runArea(t, gv.bin, gv.name, "fs,fswalk", qemu.Config{CPUs: cpus, Memory: "512M",
+			runArea(t, gv.bin, gv.name, "fs,fswalk,fserrors", qemu.Config{CPUs: cpus, Memory: "512M",
 				Timeout: 5 * time.Minute})
 		})
 	}
+}
+
+// ENAMETOOLONG, ELOOP, EMFILE and ENOSPC on ext2, as Linux reports them: a
+// small disk mounted at /data is filled up, keeps working, gets its space
+// back when the file goes, and e2fsck finds it clean.
+func TestStorageErrors(t *testing.T) {
+	img := mkext2(t, "", 8, 1024)
+	runArea(t, "", "go-current", "fserrors", qemu.Config{
+		Append: "console=ttyS0 mount=/dev/vda:/data EGG_FSDIR=/data EGG_FSTYPE=ext2",
+		Extra:  drives("virtio-blk-pci", img)})
+	wantClean(t, img)
 }
 
 // Files written and fsync'd, and bytes stored through shared file mappings

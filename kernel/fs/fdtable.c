@@ -186,6 +186,30 @@ int fd_close(int fd)
     return 0;
 }
 
+/*
+ * The application is over: close every descriptor, as Linux does when the
+ * last thread exits, so that files unlinked while open are freed on their
+ * file system before it is synced. Other threads may still hold files they
+ * are using; those stay until the machine goes down.
+ */
+void vfs_close_all(void)
+{
+    struct fdtable *t = table();
+
+    for (unsigned int i = 0;; i++) {
+        uint64_t flags = spin_lock_irqsave(&t->lock);
+        bool open;
+        if (i >= t->size) {
+            spin_unlock_irqrestore(&t->lock, flags);
+            return;
+        }
+        open = t->fd[i] != NULL;
+        spin_unlock_irqrestore(&t->lock, flags);
+        if (open)
+            fd_close((int)i);
+    }
+}
+
 int fd_get_cloexec(int fd)
 {
     struct fdtable *t = table();

@@ -439,6 +439,7 @@ int fd_install(struct file *f, bool cloexec, int min);
 /* Install f at exactly fd, closing what was there. 0 or -errno. */
 int fd_install_at(struct file *f, int fd, bool cloexec);
 int fd_close(int fd);
+void vfs_close_all(void); /* at the end of the application: close every fd */
 int fd_get_cloexec(int fd);
 int fd_set_cloexec(int fd, bool on);
 /* Visit every open fd (for /proc/self/fd). */

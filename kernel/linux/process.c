@@ -33,13 +33,18 @@ struct task *task_find(struct process *p, int tid)
     return NULL;
 }
 
-/* Hook for syncing file systems before the machine goes down (fs/). */
+/* Hooks for closing files and syncing file systems before the machine goes down (fs/). */
+void __weak vfs_close_all(void)
+{
+}
+
 void __weak vfs_sync_all(void)
 {
 }
 
 static __noreturn void application_over(int status)
 {
+    vfs_close_all();
     vfs_sync_all();
     machine_exit(status & 0xff);
 }

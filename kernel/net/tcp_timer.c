@@ -61,9 +61,14 @@ void tcp_rtt_sample(struct tcp_pcb *pcb, uint64_t rtt)
         pcb->rttvar = (3 * pcb->rttvar + delta) / 4; /* beta = 1/4 */
         pcb->srtt = (7 * pcb->srtt + rtt) / 8;       /* alpha = 1/8 */
     }
-    pcb->rto = pcb->srtt + MAX(RTT_GRANULARITY_NS, 4 * pcb->rttvar);
-    if (pcb->rto < min_rto)
-        pcb->rto = min_rto;
+    /*
+     * RFC 6298 2.3 with Linux's floor: the minimum bounds the variance term,
+     * not the whole timeout, so the RTO is at least SRTT + 200 ms. A floor
+     * on the sum would fire exactly when a peer that delays its ACKs by
+     * 200 ms (BSD stacks, QEMU's slirp) answers a lone segment on a fast
+     * path: a spurious timeout and a collapsed window.
+     */
+    pcb->rto = pcb->srtt + MAX(MAX(RTT_GRANULARITY_NS, 4 * pcb->rttvar), min_rto);
     if (pcb->rto > TCP_MAX_RTO_NS)
         pcb->rto = TCP_MAX_RTO_NS;
 }

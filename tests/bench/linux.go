@@ -172,7 +172,10 @@ func versusLinux(root, kernel string, runs int) error {
 			r.v[1], short(r.unit), ratio, r.target)
 	}
 	fmt.Println("  (ratio = EggOS/Linux; below 1 means EggOS takes less time)")
-	return fsFigures(root, guests)
+	if err := fsFigures(root, guests); err != nil {
+		return err
+	}
+	return netFigures(root, guests)
 }
 
 func short(unit string) string {

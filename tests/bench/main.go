@@ -117,8 +117,12 @@ func main() {
 	host, _ := os.Hostname()
 	fmt.Printf("EggOS benchmarks on %s: %s, %d CPUs, %s, QEMU TCG (no KVM)\n",
 		host, hostCPU(), runtime.NumCPU(), qemuVersion())
-	if *fsOnly {
-		if err := fsOnlyFigures(root, kernel); err != nil {
+	if *fsOnly || *netOnly {
+		only := fsOnlyFigures
+		if *netOnly {
+			only = netOnlyFigures
+		}
+		if err := only(root, kernel); err != nil {
 			fmt.Fprintf(os.Stderr, "bench: %v\n", err)
 			os.Exit(1)
 		}

@@ -5,6 +5,7 @@
 //	bench hello      print the start marker and exit at once (start-up figures)
 //	bench work       the workloads below, each several times, then exit
 //	bench NAME       only the workload NAME
+//	bench serve      the network servers of net.go, until the host asks /quit
 //	bench fs         file system figures (fs.go; needs an ext2 disk as vda)
 //
 // It prints "BENCH-MAIN" as the first thing main does (the host times the
@@ -47,6 +48,9 @@ func main() {
 	}
 	if mode == "fs" {
 		fsBench()
+	}
+	if mode == "serve" {
+		netServe()
 	}
 	fmt.Println("BENCH-DONE")
 	exit()

@@ -27,6 +27,7 @@ import (
 //	go_heap_kb N       pages the Go runtime holds from the kernel
 //	                   (runtime.MemStats Sys - HeapReleased)
 //	goroutines N
+//	threads N          the process's threads (/proc/self/task)
 //	accepted N         connections the HTTP server has accepted
 //	Tcp.NAME, TcpExt.NAME  counters of /proc/net/snmp and /proc/net/netstat
 //
@@ -66,6 +67,9 @@ func nicStatsHandler(w http.ResponseWriter, r *http.Request) {
 	runtime.ReadMemStats(&ms)
 	fmt.Fprintf(&out, "go_heap_kb %d\ngoroutines %d\n", (ms.Sys-ms.HeapReleased)/1024,
 		runtime.NumGoroutine())
+	if ents, err := os.ReadDir("/proc/self/task"); err == nil {
+		fmt.Fprintf(&out, "threads %d\n", len(ents))
+	}
 	fmt.Fprintf(&out, "accepted %d\n", atomic.LoadInt64(&nicAccepted))
 	for _, f := range []string{"/proc/net/snmp", "/proc/net/netstat"} {
 		if data, err := os.ReadFile(f); err == nil {
