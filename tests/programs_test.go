@@ -62,6 +62,7 @@ func TestGoPrograms(t *testing.T) {
 		{"xfer", "", ""},
 		{"mmap", "", ""},
 		{"fifo", "", ""},
+		{"vdso", "", ""},
 	}
 	for i, gv := range goVersions {
 		gv, cpus := gv, 2-i
