@@ -34,7 +34,7 @@ import (
 // the default fits `make test`'s time budget.
 
 const (
-	netemDefaultMiB = 8
+	netemDefaultMiB = 16
 	netemNSPrefix   = "eggnetem"
 	netemTap        = "tap0"
 	netemHostCIDR   = "10.99.0.1/24"
@@ -207,7 +207,7 @@ func TestNetem(t *testing.T) {
 			"peer=%s down=%d up=%d size=%d seed=%d",
 			netemGuestIP, netemHostIP, netemHostIP, netemDownPort, netemUpPort, size, netemSeedGuest),
 		Extra:   []string{"-netdev", netdev, "-device", "virtio-net-pci,netdev=n0"},
-		Timeout: 10*time.Minute + time.Duration(size>>20)*30*time.Second,
+		Timeout: 5*time.Minute + time.Duration(size>>20)*20*time.Second,
 	}
 	start := time.Now()
 	res, err := qemu.Run(context.Background(), cfg)

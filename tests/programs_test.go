@@ -62,6 +62,7 @@ func TestGoPrograms(t *testing.T) {
 		{"xfer", "", ""},
 		{"mmap", "", ""},
 		{"fifo", "", ""},
+		{"reopen", "", ""},
 		{"vdso", "", ""},
 	}
 	for i, gv := range goVersions {

@@ -141,6 +141,21 @@ int fd_install(struct file *f, bool cloexec, int min)
     }
 }
 
+int fd_check_room(void)
+{
+    struct fdtable *t = table();
+    unsigned int limit = nofile_limit();
+    uint64_t flags = spin_lock_irqsave(&t->lock);
+    int err = t->size < limit ? 0 : -EMFILE;
+
+    for (unsigned int i = 0; err != 0 && i < t->size && i < limit; i++) {
+        if (t->fd[i] == NULL)
+            err = 0;
+    }
+    spin_unlock_irqrestore(&t->lock, flags);
+    return err;
+}
+
 int fd_install_at(struct file *f, int fd, bool cloexec)
 {
     struct fdtable *t = table();

@@ -8,6 +8,8 @@
  * links are followed for every component but the last (the last too with
  * LOOKUP_FOLLOW or a trailing slash); a link's target is walked
  * recursively, at most MAX_SYMLINKS links per lookup (ELOOP beyond).
+ * A magic link (inode_ops.get_link: /proc/<pid>/fd/N) is not walked: it
+ * leads to the open file's own (mount, inode), so a deleted file reopens.
  */
 #include "fs/vfs.h"
 #include "lib/errno.h"
@@ -101,6 +103,17 @@ static int follow_link(struct path *cur, struct path *dir, int *links)
 
     if (++*links > MAX_SYMLINKS)
         return -ELOOP;
+    if (cur->inode->iops != NULL && cur->inode->iops->get_link != NULL) {
+        struct path obj;
+        err = cur->inode->iops->get_link(cur->inode, &obj);
+        if (err != -ENOSYS) {
+            if (err == 0) {
+                path_put(cur);
+                *cur = obj;
+            }
+            return err;
+        }
+    }
     if (cur->inode->iops == NULL || cur->inode->iops->readlink == NULL)
         return -EINVAL;
     target = kmalloc(PATH_MAX, 0);
@@ -168,8 +181,11 @@ static int walk(struct path *cur, const char *p, int flags, int *links, const ch
             *lastlen = len;
             return 0;
         }
-        if (len == 1 && name[0] == '.')
+        if (len == 1 && name[0] == '.') {
+            if (!S_ISDIR(cur->inode->mode))
+                return -ENOTDIR; /* "file/." */
             continue;
+        }
         if (len == 2 && name[0] == '.' && name[1] == '.') {
             if (!S_ISDIR(cur->inode->mode))
                 return -ENOTDIR;

@@ -220,7 +220,10 @@ static long truncate_path(struct path *p, int64_t len)
     int err = memfd_check_resize(p->inode, a.size);
     if (err != 0)
         return err;
-    return path_setattr(p, &a);
+    err = path_setattr(p, &a);
+    if (err == 0)
+        vm_truncate_file(current_process()->mm, p->inode, a.size);
+    return err;
 }
 
 SYSCALL_DEFINE2(truncate, const char *, upath, int64_t, len)

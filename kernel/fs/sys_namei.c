@@ -101,7 +101,61 @@ static char *absolute_name(int dirfd, const char *pathname)
     return buf;
 }
 
+static long openat_depth(int dirfd, const char *pathname, uint32_t flags, uint32_t mode, int depth);
+
+/*
+ * O_CREAT (without O_EXCL) of a name that is a symlink to nothing creates
+ * the link's target, as on Linux: the open is redone on the target, taken
+ * relative to the link's directory dir. -ENOENT when name is no such link.
+ */
+static long open_dangling_link(struct path *dir, const char *name, size_t len, uint32_t flags,
+                               uint32_t mode, int depth)
+{
+    struct inode *link;
+    char *buf;
+    ssize_t n = 0, t;
+    long err;
+
+    if (depth >= MAX_SYMLINKS)
+        return -ELOOP;
+    if (dir->inode->iops->lookup(dir->inode, name, len, &link) != 0)
+        return -ENOENT;
+    if (!S_ISLNK(link->mode) || link->iops == NULL || link->iops->readlink == NULL) {
+        inode_put(link);
+        return -ENOENT;
+    }
+    buf = kmalloc(PATH_MAX, 0);
+    if (buf == NULL) {
+        inode_put(link);
+        return -ENOMEM;
+    }
+    /* Make "<dir>/<target>" (or just the target when it is absolute). */
+    t = link->iops->readlink(link, buf, PATH_MAX - 1);
+    if (t > 0 && buf[0] != '/') {
+        n = vfs_path_string(dir, buf, PATH_MAX);
+        if (n > 0 && buf[n - 1] != '/')
+            buf[n++] = '/';
+        t = n >= 0 && n < PATH_MAX - 1 ? link->iops->readlink(link, buf + n, PATH_MAX - 1 - n)
+                                       : -ENAMETOOLONG;
+    }
+    inode_put(link);
+    if (t <= 0) {
+        kfree(buf);
+        return t < 0 ? t : -ENOENT;
+    }
+    buf[n + t] = '\0';
+    err = openat_depth(AT_FDCWD, buf, flags, mode, depth + 1);
+    kfree(buf);
+    return err;
+}
+
 long do_openat(int dirfd, const char *pathname, uint32_t flags, uint32_t mode)
+{
+    return openat_depth(dirfd, pathname, flags, mode, 0);
+}
+
+/* do_openat; depth counts dangling symlinks followed to create a file. */
+static long openat_depth(int dirfd, const char *pathname, uint32_t flags, uint32_t mode, int depth)
 {
     struct path dir, p;
     const char *last;
@@ -112,6 +166,9 @@ long do_openat(int dirfd, const char *pathname, uint32_t flags, uint32_t mode)
 
     if ((flags & O_TMPFILE) == O_TMPFILE)
         return -EOPNOTSUPP;
+    err = fd_check_room();
+    if (err != 0)
+        return err;
     if (!(flags & O_CREAT)) {
         err = vfs_lookup(dirfd, pathname, lookup | ((flags & O_DIRECTORY) ? LOOKUP_DIRECTORY : 0),
                          &p, NULL, NULL);
@@ -131,6 +188,14 @@ long do_openat(int dirfd, const char *pathname, uint32_t flags, uint32_t mode)
             path_put(&p);
             path_put(&dir);
             return -EEXIST;
+        }
+        if (err == -ENOENT && lookup != 0 && !(flags & O_EXCL) && dir.inode->iops != NULL &&
+            dir.inode->iops->lookup != NULL) {
+            long fd = open_dangling_link(&dir, last, lastlen, flags, mode, depth);
+            if (fd != -ENOENT) {
+                path_put(&dir);
+                return fd;
+            }
         }
         if (err == -ENOENT) {
             struct inode *inode;
@@ -179,6 +244,7 @@ long do_openat(int dirfd, const char *pathname, uint32_t flags, uint32_t mode)
             path_put(&p);
             return err;
         }
+        vm_truncate_file(current_process()->mm, p.inode, 0);
     }
     err = vfs_open(&p, flags, &f);
     path_put(&p);

@@ -451,6 +451,9 @@ static long do_fsync(int fd, bool datasync)
 
     if (f == NULL)
         return -EBADF;
+    /* Stores through shared mappings of the file count as written data. */
+    if (file_inode(f) != NULL && file_inode(f)->pcache != NULL)
+        vm_harvest_dirty(current_process()->mm, file_inode(f));
     if (f->ops != NULL && f->ops->fsync != NULL)
         ret = f->ops->fsync(f, datasync);
     file_put(f);
@@ -471,6 +474,7 @@ void __weak vfs_sync_all(void);
 
 SYSCALL_DEFINE0(sync)
 {
+    vm_writeback_all(current_process()->mm);
     vfs_sync_all();
     return 0;
 }

@@ -178,6 +178,7 @@ struct inode;
 struct file;
 struct super_block;
 struct poll_table;
+struct path;
 struct page;
 
 /* Attribute changes for setattr. */
@@ -214,6 +215,13 @@ struct inode_ops {
     int (*rename)(struct inode *odir, const char *oname, size_t olen, struct inode *ndir,
                   const char *nname, size_t nlen, unsigned int flags);
     ssize_t (*readlink)(struct inode *inode, char *buf, size_t size);
+    /*
+     * A "magic" symlink (procfs fd/N, cwd): the object it stands for, not
+     * a name to walk. 0 and a referenced *out; -ENOSYS when this link is
+     * an ordinary one (use readlink); -ENXIO when the object cannot be
+     * reopened (sockets and other files outside any file system).
+     */
+    int (*get_link)(struct inode *inode, struct path *out);
     int (*setattr)(struct inode *inode, const struct iattr *attr);
     /* Directory listing from *cookie (0: start); updates *cookie. */
     int (*getdents)(struct inode *dir, uint64_t *cookie, filldir_t fill, void *ctx);
@@ -436,6 +444,12 @@ void fdtable_put(struct fdtable *t);
 struct file *fd_get(int fd);
 /* Install f at the lowest free fd >= min; returns the fd or -EMFILE. */
 int fd_install(struct file *f, bool cloexec, int min);
+/*
+ * 0 when a descriptor is free below RLIMIT_NOFILE, else -EMFILE: open
+ * checks first, as Linux reserves the fd before opening (a FIFO's open
+ * must not wait when no descriptor could hold it).
+ */
+int fd_check_room(void);
 /* Install f at exactly fd, closing what was there. 0 or -errno. */
 int fd_install_at(struct file *f, int fd, bool cloexec);
 int fd_close(int fd);

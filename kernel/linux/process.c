@@ -44,6 +44,11 @@ void __weak vfs_sync_all(void)
 
 static __noreturn void application_over(int status)
 {
+    struct process *p = current_process();
+
+    /* Stores through shared file mappings, then the files, then the disks. */
+    if (p != NULL && p->mm != NULL)
+        vm_writeback_all(p->mm);
     vfs_close_all();
     vfs_sync_all();
     machine_exit(status & 0xff);

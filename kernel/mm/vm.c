@@ -60,6 +60,7 @@
 /* ---- address space life cycle ---- */
 
 static void vm_unlock(struct mm *mm, uint64_t irq);
+static void vma_discard(struct mm *mm, struct vma *v);
 
 struct mm *mm_create(void)
 {
@@ -236,7 +237,7 @@ static void vm_unlock(struct mm *mm, uint64_t irq)
     spin_unlock_irqrestore(&mm->lock, irq);
     list_for_each_entry_safe (v, tmp, &dead, link) {
         list_del(&v->link);
-        if (v->flags & VMA_SHARED)
+        if (v->file != NULL && (v->flags & VMA_SHARED))
             pagecache_writeback(file_inode(v->file));
         file_put(v->file);
         kfree(v);
@@ -306,10 +307,8 @@ void mm_put(struct mm *mm)
     flags = spin_lock_irqsave(&mm->lock);
     walk_range(mm, 0, USER_TOP, free_leaf, 0);
     flush_and_free(mm);
-    list_for_each_entry_safe (v, tmp, &mm->vmas, link) {
-        list_del(&v->link);
-        list_add_tail(&v->link, &mm->dead);
-    }
+    list_for_each_entry_safe (v, tmp, &mm->vmas, link)
+        vma_discard(mm, v);
     vm_unlock(mm, flags);
     free_tables(mm->pml4);
     page_free(phys_to_page(mm->pml4), 0);
@@ -921,6 +920,55 @@ static uintptr_t msync_one(struct mm *mm, uintptr_t cursor, uintptr_t end, bool 
     return stop;
 }
 
+void vm_harvest_dirty(struct mm *mm, struct inode *inode)
+{
+    uint64_t irq = spin_lock_irqsave(&mm->lock);
+    struct vma *v;
+
+    list_for_each_entry (v, &mm->vmas, link) {
+        if (v->file != NULL && (v->flags & VMA_SHARED) && file_inode(v->file) == inode)
+            walk_range(mm, v->start, v->end, harvest_dirty_leaf, 0);
+    }
+    flush_and_free(mm);
+    vm_unlock(mm, irq);
+}
+
+void vm_writeback_all(struct mm *mm)
+{
+    int err = 0;
+
+    for (uintptr_t cursor = 0;;) {
+        uint64_t irq = spin_lock_irqsave(&mm->lock);
+        struct vma *v = vma_find(mm, cursor);
+        uintptr_t start = v != NULL ? MAX(v->start, cursor) : 0, end = v != NULL ? v->end : 0;
+
+        vm_unlock(mm, irq);
+        if (v == NULL)
+            return;
+        cursor = msync_one(mm, start, end, false, &err);
+        if (cursor == 0)
+            cursor = end; /* unmapped meanwhile */
+    }
+}
+
+void vm_truncate_file(struct mm *mm, struct inode *inode, uint64_t size)
+{
+    uint64_t keep = ALIGN_UP(size, PAGE_SIZE); /* file offset of the first page to go */
+    uint64_t irq = spin_lock_irqsave(&mm->lock);
+    struct vma *v;
+
+    list_for_each_entry (v, &mm->vmas, link) {
+        if (v->file == NULL || file_inode(v->file) != inode ||
+            v->offset + (v->end - v->start) <= keep)
+            continue;
+        /* Private copies go too, as Linux's truncate does. */
+        walk_range(mm, keep > v->offset ? v->start + (keep - v->offset) : v->start, v->end,
+                   free_leaf, 0);
+    }
+    flush_and_free(mm);
+    vm_unlock(mm, irq);
+}
+
 int vm_msync(struct mm *mm, uintptr_t addr, size_t len, bool sync)
 {
     uintptr_t end, cursor;
@@ -1137,7 +1185,7 @@ static int file_fault(struct mm *mm, struct vma *v, uintptr_t page, uint64_t err
     v = vma_find(mm, page);
     if (file_vma_same(v, page, file, pgoff, vflags) && pt_lookup(mm->pml4, page, &level) == NULL) {
         flags = pte_flags(v->prot);
-        if (!shared && pg != copy)
+        if (flags != 0 && !shared && pg != copy)
             flags = (flags & ~PTE_WRITE) | PTE_COW;
         if (flags == 0) {
             /* Made PROT_NONE meanwhile: fault again and be refused. */

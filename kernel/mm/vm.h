@@ -82,6 +82,7 @@
 #define VMA_SPECIAL (VMA_VDSO | VMA_VVAR)
 
 struct file;
+struct inode;
 
 struct vma {
     uintptr_t start, end; /* page aligned, end exclusive */
@@ -154,6 +155,22 @@ long vm_mremap(struct mm *mm, uintptr_t old, size_t old_len, size_t new_len, int
  * 0, -ENOMEM (part of the range is not mapped), -EINVAL, or the write's -errno.
  */
 int vm_msync(struct mm *mm, uintptr_t addr, size_t len, bool sync);
+/*
+ * Move the dirty bits of every shared mapping of inode in mm to its pages
+ * (PG_DIRTY), so the file's fsync writes them back. Takes mm->lock.
+ */
+void vm_harvest_dirty(struct mm *mm, struct inode *inode);
+/*
+ * inode shrank to size: unmap mm's pages of it that lie wholly past the
+ * end, so touching them faults again and gets SIGBUS, as on Linux. (One
+ * process, one mm: no reverse map is needed.) Takes mm->lock.
+ */
+void vm_truncate_file(struct mm *mm, struct inode *inode, uint64_t size);
+/*
+ * Write back the stores made through every shared file mapping of mm
+ * (sync(2), and the end of the run before the disks are flushed). May sleep.
+ */
+void vm_writeback_all(struct mm *mm);
 /* Set the break; returns the new (or, on failure, current) break like Linux. */
 uintptr_t vm_brk(struct mm *mm, uintptr_t brk);
 /* Residency of each page in [addr, addr+len) into vec (kernel buffer). */

@@ -291,7 +291,7 @@ uint32_t tcp_ts_offset(struct netstack *ns, uint32_t laddr, uint16_t lport, uint
 
 uint32_t tcp_ts_now(const struct tcp_pcb *pcb)
 {
-    return (uint32_t)(pcb->ns->now / 1000000ull) + pcb->ts_offset;
+    return (uint32_t)(pcb->ns->now / TCP_TS_TICK_NS) + pcb->ts_offset;
 }
 
 /* ---- sizes ---- */

@@ -54,6 +54,7 @@ enum tcp_state {
 #define TCP_DELACK_NS (40ull * 1000000ull)         /* delayed ACK, as Linux's minimum */
 #define TCP_FIN_TIMEOUT_NS (60ull * 1000000000ull) /* orphan FIN_WAIT_2 */
 #define TCP_PERSIST_MIN_NS (200ull * 1000000ull)
+#define TCP_TS_TICK_NS 1000000ull /* our timestamp clock ticks in ms */
 #define TCP_PERSIST_MAX_NS (60ull * 1000000000ull)
 #define TCP_SYN_RETRIES 6
 #define TCP_SYNACK_RETRIES 5
@@ -381,8 +382,10 @@ uint32_t tcp_flight_size(const struct tcp_pcb *pcb);
 void tcp_cc_init(struct tcp_pcb *pcb);
 /* New data acknowledged (acked bytes), called before snd_una moves. */
 void tcp_cc_ack(struct tcp_pcb *pcb, uint32_t ack, uint32_t acked);
-/* A duplicate ACK (RFC 5681 definition). */
+/* A duplicate ACK (RFC 5681's definition, or one that SACKs new data: RFC 6675's). */
 void tcp_cc_dupack(struct tcp_pcb *pcb);
+/* A cumulative ACK that also SACKed new data: enter recovery if the scoreboard shows a loss. */
+void tcp_cc_sack_news(struct tcp_pcb *pcb);
 /* The retransmission timer expired. */
 void tcp_cc_timeout(struct tcp_pcb *pcb);
 /*

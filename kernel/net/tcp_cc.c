@@ -125,6 +125,19 @@ void tcp_cc_dupack(struct tcp_pcb *pcb)
     pcb->ca_state = TCP_CA_DISORDER;
 }
 
+void tcp_cc_sack_news(struct tcp_pcb *pcb)
+{
+    uint32_t eff = tcp_eff_mss(pcb);
+
+    if (!(pcb->flags & TF_SACK_OK) || pcb->snd_max == pcb->snd_una ||
+        (pcb->ca_state != TCP_CA_OPEN && pcb->ca_state != TCP_CA_DISORDER))
+        return;
+    /* RFC 6675 5 (and IsLost): a cumulative ACK may leave a hole SACKed beyond. */
+    if (pcb->sacked_bytes > (pcb->dupthresh - 1) * eff &&
+        (seq_gt(pcb->snd_una, pcb->recover) || pcb->recover == pcb->snd_una))
+        enter_recovery(pcb);
+}
+
 /* Was the flight (before this ACK) limited by cwnd, as Linux judges it? */
 static bool cwnd_limited(const struct tcp_pcb *pcb)
 {
@@ -197,6 +210,16 @@ void tcp_cc_timeout(struct tcp_pcb *pcb)
 {
     uint32_t eff = tcp_eff_mss(pcb);
 
+    /*
+     * A timeout in DISORDER with several segments SACKed means the
+     * duplicate-ACK threshold waited for reordering that was really loss:
+     * it is overestimated, so start it over (Linux's tcp_enter_loss does
+     * the same). Otherwise every undo raises it for good, and a long
+     * transfer through a reordering path ends up repairing every loss
+     * with a timeout.
+     */
+    if (pcb->ca_state == TCP_CA_DISORDER && pcb->sacked_bytes >= TCP_DUPTHRESH * eff)
+        pcb->dupthresh = TCP_DUPTHRESH;
     /* RFC 5681 (4): halve once per loss episode, not per backoff. */
     if (pcb->ca_state != TCP_CA_LOSS || pcb->backoff <= 1) {
         if (pcb->ca_state != TCP_CA_RECOVERY)

@@ -425,6 +425,8 @@ static bool tcp_ack(struct tcp_pcb *pcb, const struct tcp_seg *seg)
     uint32_t ack = seg->ack;
     bool fin_acked = false;
     uint32_t scaled_wnd = (uint32_t)seg->wnd << pcb->snd_wscale;
+    uint32_t sacked_before = pcb->sacked_bytes;
+    bool sack_news = false;
 
     /* RFC 5961 5.2: an ACK outside [SND.UNA - MAX.SND.WND, SND.NXT]. */
     if (seq_gt(ack, pcb->snd_max) || seq_lt(ack, pcb->snd_una - pcb->max_sndwnd)) {
@@ -433,8 +435,10 @@ static bool tcp_ack(struct tcp_pcb *pcb, const struct tcp_seg *seg)
     }
     pcb->last_ack_rcv = ns->now;
     pcb->probes = 0; /* the peer answers: keepalive and window probes start over */
-    if ((pcb->flags & TF_SACK_OK) && seg->nsack > 0)
+    if ((pcb->flags & TF_SACK_OK) && seg->nsack > 0) {
         tcp_sack_update(pcb, seg);
+        sack_news = pcb->sacked_bytes > sacked_before;
+    }
 
     if (seq_gt(ack, pcb->snd_una)) {
         struct tcp_sndq *q = &pcb->sndq;
@@ -466,9 +470,16 @@ static bool tcp_ack(struct tcp_pcb *pcb, const struct tcp_seg *seg)
             tcp_rexmit_arm(pcb);
         if (data_acked > 0)
             notify_writable(pcb);
+        if (sack_news)
+            tcp_cc_sack_news(pcb);
     } else if (ack == pcb->snd_una && seg->len == 0 && !(seg->flags & (TCP_SYN | TCP_FIN)) &&
-               scaled_wnd == pcb->snd_wnd && pcb->snd_max != pcb->snd_una) {
-        tcp_cc_dupack(pcb); /* RFC 5681 section 2's duplicate ACK */
+               (scaled_wnd == pcb->snd_wnd || sack_news) && pcb->snd_max != pcb->snd_una) {
+        /*
+         * RFC 5681 section 2's duplicate ACK, or RFC 6675's: one that SACKs
+         * new data counts whatever window it carries (a receiver's window
+         * moves as its application reads; Linux's nearly always does).
+         */
+        tcp_cc_dupack(pcb);
     }
 
     /* Window update, unless the segment is older than the last one used. */
@@ -510,13 +521,32 @@ static bool tcp_ack(struct tcp_pcb *pcb, const struct tcp_seg *seg)
     return true;
 }
 
+/*
+ * A pure duplicate ACK that the network delivered after a newer segment
+ * (Linux's tcp_disordered_ack): its older timestamp makes it no replay, and
+ * dropping it would throw away the SACK blocks that drive loss recovery.
+ * Only one that changes nothing else passes: no data, at RCV.NXT, acking
+ * exactly SND.UNA, no larger window, and a timestamp at most an RTO old.
+ */
+static bool tcp_disordered_ack(const struct tcp_pcb *pcb, const struct tcp_seg *seg)
+{
+    /* The peer's timestamps count milliseconds, as ours and Linux's do. */
+    uint32_t rto_ticks = (uint32_t)(pcb->rto / TCP_TS_TICK_NS);
+
+    return (seg->flags & TCP_ACK) && !(seg->flags & (TCP_SYN | TCP_FIN)) && seg->len == 0 &&
+           seg->seq == pcb->rcv_nxt && seg->ack == pcb->snd_una &&
+           ((uint32_t)seg->wnd << pcb->snd_wscale) <= pcb->snd_wnd &&
+           pcb->ts_recent - seg->tsval <= rto_ticks;
+}
+
 static void tcp_process(struct tcp_pcb *pcb, const struct tcp_seg *seg, const struct ip_rx *rx)
 {
     struct netstack *ns = pcb->ns;
 
     /* PAWS: a timestamp older than the last one seen is an old duplicate. */
     if ((pcb->flags & TF_TS_OK) && seg->has_ts && !(seg->flags & TCP_RST) &&
-        seq_lt(seg->tsval, pcb->ts_recent) && ns->now - pcb->ts_recent_time < PAWS_IDLE_NS) {
+        seq_lt(seg->tsval, pcb->ts_recent) && ns->now - pcb->ts_recent_time < PAWS_IDLE_NS &&
+        !tcp_disordered_ack(pcb, seg)) {
         ns->snmp.tcpext.PAWSEstab++;
         tcp_send_ack(pcb);
         return;
@@ -546,7 +576,8 @@ static void tcp_process(struct tcp_pcb *pcb, const struct tcp_seg *seg, const st
     if (!(seg->flags & TCP_ACK))
         return;
     /* RFC 7323 4.3: remember the timestamp to echo. */
-    if (seg->has_ts && seq_leq(seg->seq, pcb->last_ack_sent) &&
+    if (seg->has_ts && !seq_lt(seg->tsval, pcb->ts_recent) &&
+        seq_leq(seg->seq, pcb->last_ack_sent) &&
         seq_leq(pcb->last_ack_sent, seg->seq + seg->len + ((seg->flags & TCP_FIN) ? 1 : 0))) {
         pcb->ts_recent = seg->tsval;
         pcb->ts_recent_time = ns->now;

@@ -188,6 +188,42 @@ static ssize_t fd_readlink(const struct proc_inode *pi, char *buf, size_t size)
     return n;
 }
 
+/*
+ * Opening /proc/<pid>/fd/N opens the same file again (a new open file
+ * description), even when it was deleted or renamed, as on Linux. Files
+ * outside any file system (pipes, sockets, eventfds) cannot be reopened
+ * here: ENXIO (Linux reopens pipes; sockets give ENXIO there too).
+ */
+static int fd_get_link(const struct proc_inode *pi, struct path *out)
+{
+    struct file *f = pi_file(pi);
+    int err = 0;
+
+    if (f == NULL)
+        return -ENOENT;
+    if (f->path.mnt == NULL || f->path.inode == NULL) {
+        err = -ENXIO;
+    } else {
+        *out = f->path;
+        path_get(out);
+    }
+    file_put(f);
+    return err;
+}
+
+static int cwd_get_link(const struct proc_inode *pi, struct path *out)
+{
+    struct process *p = pi_process(pi);
+
+    if (p == NULL || p->fs == NULL)
+        return -ENOENT;
+    uint64_t irq = spin_lock_irqsave(&p->fs->lock);
+    *out = p->fs->cwd;
+    path_get(out);
+    spin_unlock_irqrestore(&p->fs->lock, irq);
+    return 0;
+}
+
 static ssize_t cwd_readlink(const struct proc_inode *pi, char *buf, size_t size)
 {
     struct process *p = pi_process(pi);
@@ -546,7 +582,9 @@ static void add_task_files(struct proc_node *dir)
     struct proc_node *n;
 
     add_link(dir, "exe", exe_readlink);
-    add_link(dir, "cwd", cwd_readlink);
+    n = add_link(dir, "cwd", cwd_readlink);
+    if (n != NULL)
+        n->get_link = cwd_get_link;
     n = proc_node_add(dir, "root", S_IFLNK | 0777);
     if (n != NULL)
         n->target = "/";
@@ -584,6 +622,7 @@ void proc_pid_init(struct proc_node *root)
     if (pid == NULL || tid == NULL || fd_dyn.child == NULL || fdinfo_dyn.child == NULL)
         return;
     fd_dyn.child->readlink = fd_readlink;
+    fd_dyn.child->get_link = fd_get_link;
     fdinfo_dyn.child->show = show_fdinfo;
     fdinfo_dyn.child->per_pid = true;
     add_task_files(pid);

@@ -37,6 +37,8 @@ struct proc_node {
     const char *target; /* fixed symlink target */
     /* A symlink whose target depends on the inode (self, exe, fd/N). */
     ssize_t (*readlink)(const struct proc_inode *pi, char *buf, size_t size);
+    /* A magic link (fd/N, cwd): the object itself (inode_ops.get_link). */
+    int (*get_link)(const struct proc_inode *pi, struct path *out);
     const struct proc_dyn *dyn;
     bool per_pid; /* show/write get the struct proc_inode as ctx */
     struct proc_node *parent;

@@ -315,6 +315,15 @@ static int proc_getdents(struct inode *dir, uint64_t *cookie, filldir_t fill, vo
     }
 }
 
+static int proc_get_link(struct inode *inode, struct path *out)
+{
+    struct proc_inode *pi = inode->priv;
+
+    if (pi->node->get_link == NULL)
+        return -ENOSYS;
+    return pi->node->get_link(pi, out);
+}
+
 static ssize_t proc_readlink(struct inode *inode, char *buf, size_t size)
 {
     struct proc_inode *pi = inode->priv;
@@ -461,6 +470,7 @@ static const struct inode_ops proc_file_iops = {
 
 static const struct inode_ops proc_link_iops = {
     .readlink = proc_readlink,
+    .get_link = proc_get_link,
     .evict = proc_evict,
 };
 

@@ -9,11 +9,13 @@ package main
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"runtime/debug"
 	"strings"
 	"syscall"
+	"time"
 	"unsafe"
 )
 
@@ -25,6 +27,7 @@ const (
 func init() {
 	register("mmap", testMmap)
 	register("mmappersist", testMmapPersist)
+	register("mmapfsync", testMmapFsync)
 }
 
 func msync(b []byte, flags uintptr) error {
@@ -137,11 +140,15 @@ func mmapShared(c *t, d string) {
 	if _, err := f.ReadAt(got, 8000); err != nil || string(got) != "after munmap" {
 		c.Errorf("read after munmap: %q %v", got, err)
 	}
-	if a, err := syscall.Mmap(-1, 0, 4096, syscall.PROT_READ, syscall.MAP_PRIVATE|syscall.MAP_ANON); err == nil {
+	// Anonymous shared memory: msync has nothing to do; left mapped, it goes
+	// with the address space at exit like the file mappings.
+	if a, err := syscall.Mmap(-1, 0, 4096, syscall.PROT_READ|syscall.PROT_WRITE, syscall.MAP_SHARED|syscall.MAP_ANON); err == nil {
+		a[0] = 1
 		if err := msync(a, msAsync); err != nil {
 			c.Errorf("msync of anonymous memory: %v", err)
 		}
-		syscall.Munmap(a)
+	} else {
+		c.Errorf("mmap MAP_SHARED|MAP_ANON: %v", err)
 	}
 }
 
@@ -215,6 +222,32 @@ func mmapPastEnd(c *t, d string) {
 	} else if m[2*4096+8] != 0 {
 		c.Errorf("page after growing the file: %d", m[2*4096+8])
 	}
+	// Shrinking it again takes mapped pages away (SIGBUS) and zeroes the
+	// rest of the new last page.
+	m2, err := syscall.Mmap(int(f.Fd()), 0, 3*4096, syscall.PROT_READ|syscall.PROT_WRITE, syscall.MAP_SHARED)
+	if err != nil {
+		c.Errorf("mmap read-write: %v", err)
+		return
+	}
+	defer syscall.Munmap(m2)
+	m2[2*4096] = 1
+	m2[100] = 2
+	f.Truncate(50)
+	if m[100] != 0 || string(m[:5]) != "short" {
+		c.Errorf("last page after shrinking: %q, byte 100 = %d", m[:5], m[100])
+	}
+	addr = 0
+	func() {
+		defer func() {
+			if a, ok := recover().(interface{ Addr() uintptr }); ok {
+				addr = a.Addr()
+			}
+		}()
+		mmapSink = m2[2*4096]
+	}()
+	if want := uintptr(unsafe.Pointer(&m2[2*4096])); addr != want {
+		c.Errorf("access to a page truncated away: fault at %#x, want SIGBUS at %#x", addr, want)
+	}
 }
 
 var mmapSink byte // loads stored here are not optimized away
@@ -286,8 +319,8 @@ func mmapMemfd(c *t) {
 }
 
 // testMmapPersist: phase "write" stores through shared mappings (one file
-// synced by msync, one only unmapped); phase "check" (after a reboot)
-// finds the bytes on the disk.
+// synced by msync, one only unmapped, one left mapped at exit); phase
+// "check" (after a reboot) finds the bytes on the disk.
 func testMmapPersist(c *t) {
 	d := filepath.Join(os.Getenv("EGG_FSDIR"), "mmappersist")
 	size := 3*4096 + 10
@@ -300,25 +333,26 @@ func testMmapPersist(c *t) {
 	case "write":
 		os.RemoveAll(d)
 		os.MkdirAll(d, 0o755)
-		for i, how := range []string{"msync", "munmap"} {
+		for i, how := range []string{"msync", "munmap", "exit"} {
 			f, m := mmapFile(c, filepath.Join(d, how), pattern(7+i, size), size,
 				syscall.PROT_READ|syscall.PROT_WRITE, syscall.MAP_SHARED)
 			if m == nil {
 				return
 			}
 			copy(m[4096+7:], "stored through a mapping")
-			if how == "msync" {
+			switch how {
+			case "msync":
 				if err := msync(m, msSync); err != nil {
 					c.Errorf("msync: %v", err)
 				}
-			} else {
+			case "munmap":
 				syscall.Munmap(m)
 			}
 			f.Close()
 		}
-		syscall.Sync()
+		// "exit" stays mapped: the end of the run writes it back.
 	case "check":
-		for i, how := range []string{"msync", "munmap"} {
+		for i, how := range []string{"msync", "munmap", "exit"} {
 			got, err := os.ReadFile(filepath.Join(d, how))
 			if err != nil || !bytes.Equal(got, want(i)) {
 				c.Errorf("%s: %d bytes, err %v, stored bytes present: %v", how, len(got), err,
@@ -328,4 +362,32 @@ func testMmapPersist(c *t) {
 	default:
 		c.Errorf("EGG_PHASE must be write or check")
 	}
+}
+
+// testMmapFsync: without EGG_PHASE=check, store through a shared mapping,
+// fsync the file (no msync, no munmap), say "MMAP FSYNCED" and wait for
+// the host to cut the power; with it, the stored bytes must be on the disk.
+func testMmapFsync(c *t) {
+	name := filepath.Join(os.Getenv("EGG_FSDIR"), "mmapfsync")
+	want := pattern(9, 2*4096)
+	copy(want[4096+3:], "fsync took it")
+	if os.Getenv("EGG_PHASE") == "check" {
+		if got, err := os.ReadFile(name); err != nil || !bytes.Equal(got, want) {
+			c.Errorf("after the power cut: %d bytes, err %v, stored bytes present: %v", len(got), err,
+				bytes.Contains(got, []byte("fsync took it")))
+		}
+		return
+	}
+	f, m := mmapFile(c, name, pattern(9, 2*4096), 2*4096, syscall.PROT_READ|syscall.PROT_WRITE, syscall.MAP_SHARED)
+	if m == nil {
+		return
+	}
+	syscall.Sync() // the file itself is on the disk; only the store is not
+	copy(m[4096+3:], "fsync took it")
+	if err := f.Sync(); err != nil {
+		c.Errorf("fsync: %v", err)
+		return
+	}
+	fmt.Println("MMAP FSYNCED")
+	time.Sleep(time.Hour) // the mapping stays: only fsync can have written the store
 }

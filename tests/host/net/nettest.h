@@ -63,6 +63,8 @@ struct sim_port;
 typedef void (*sim_rx_fn)(struct sim_port *port, const uint8_t *frame, size_t len, void *arg);
 /* Look at every frame put on the wire; return false to lose it. */
 typedef bool (*sim_tap_fn)(struct sim *sim, int from, const uint8_t *frame, size_t len, void *arg);
+/* May change a frame the wire carries (after the tap and the impairments). */
+typedef void (*sim_rewrite_fn)(struct sim *sim, int from, uint8_t *frame, size_t len, void *arg);
 
 struct sim_port {
     struct sim *sim;
@@ -90,6 +92,8 @@ struct sim {
     sim_tap_fn tap;
     void *tap_arg;
     uint64_t tap_delay; /* a tap may set this: extra delay for the frame it lets pass */
+    sim_rewrite_fn rewrite;
+    void *rewrite_arg;
 };
 
 void sim_init(struct sim *sim, uint64_t seed);

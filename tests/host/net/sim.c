@@ -124,6 +124,8 @@ static void wire_send(struct sim_port *port, const uint8_t *data, size_t len)
     if (len > sizeof(copy))
         abort();
     memcpy(copy, data, len);
+    if (sim->rewrite != NULL)
+        sim->rewrite(sim, port->index, copy, len, sim->rewrite_arg);
     if (chance(sim, c->corrupt_ppm) && len > 14) {
         /* One flipped bit past the Ethernet header (whose FCS we lack). */
         size_t i = 14 + sim_rand(sim) % (len - 14);

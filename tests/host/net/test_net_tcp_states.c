@@ -421,10 +421,14 @@ Test(net_tcp_states, out_of_order_data_and_sack_blocks)
     cr_assert_arr_eq(buf, "abcdefghijklmnop", 16);
 }
 
-Test(net_tcp_states, paws_drops_old_timestamps)
+/* Timestamp options with TSval 0x1000 (the newest), 0x0ff0 and 0x0100. */
+static const uint8_t ts_new[12] = {1, 1, 8, 10, 0, 0, 0x10, 0, 0, 0, 0, 0};
+static const uint8_t ts_recent_past[12] = {1, 1, 8, 10, 0, 0, 0x0f, 0xf0, 0, 0, 0, 0};
+static const uint8_t ts_old[12] = {1, 1, 8, 10, 0, 0, 0x01, 0, 0, 0, 0, 0};
+
+/* Passive open with timestamps; the peer's first data "new!" sets TS.Recent = 0x1000. */
+static void passive_open_ts(void)
 {
-    static const uint8_t ts_new[12] = {1, 1, 8, 10, 0, 0, 0x10, 0, 0, 0, 0, 0};
-    static const uint8_t ts_old[12] = {1, 1, 8, 10, 0, 0, 0x01, 0, 0, 0, 0, 0};
     static const uint8_t syn_opts[12] = {1, 1, 8, 10, 0, 0, 0x0f, 0, 0, 0, 0, 0};
     struct pkt_info p;
     char buf[8];
@@ -443,11 +447,46 @@ Test(net_tcp_states, paws_drops_old_timestamps)
     sim_run(&sim, 20 * MS);
     cr_assert_eq(net_sock_accept(lsock, &sock, NULL), 0);
     cr_assert_eq(net_sock_recv(sock, buf, sizeof(buf), 0), 4);
+    p_nxt += 4;
+    while (peer_next_tcp(&peer, &p))
+        ;
+}
+
+Test(net_tcp_states, paws_drops_old_timestamps)
+{
+    char buf[8];
+
+    passive_open_ts();
     /* An older timestamp on the next data: dropped as an old duplicate. */
-    peer_send_tcp(&peer, ha, A_ADDR, P_PORT, A_PORT, p_nxt + 4, a_nxt, TCP_ACK, 65535, ts_old, 12,
+    peer_send_tcp(&peer, ha, A_ADDR, P_PORT, A_PORT, p_nxt, a_nxt, TCP_ACK, 65535, ts_old, 12,
                   "old!", 4);
     sim_run(&sim, 20 * MS);
     cr_assert_eq(net_sock_recv(sock, buf, sizeof(buf), 0), -EAGAIN);
+    cr_assert_eq(net_snmp_get(ha->ns)->tcpext.PAWSEstab, 1);
+}
+
+/*
+ * A pure duplicate ACK that the network delivered behind a newer segment
+ * carries an older timestamp, but no data and nothing to replay: it is
+ * kept (its SACK blocks drive loss recovery), as Linux's
+ * tcp_disordered_ack keeps it. The netem relay of issue #5 delivers many.
+ */
+Test(net_tcp_states, paws_spares_a_disordered_dup_ack)
+{
+    passive_open_ts();
+    cr_assert_eq(net_sock_send(sock, "data", 4, 0), 4);
+    sim_run(&sim, 5 * MS);
+    cr_assert_eq(next_seg().len, 4);
+    /* A duplicate ACK (it does not cover "data") with TSval 16 ms older. */
+    peer_send_tcp(&peer, ha, A_ADDR, P_PORT, A_PORT, p_nxt, a_nxt, TCP_ACK, 65535, ts_recent_past,
+                  12, NULL, 0);
+    sim_run(&sim, 20 * MS);
+    cr_assert_eq(net_snmp_get(ha->ns)->tcpext.PAWSEstab, 0);
+    cr_assert(no_more_segs(), "A answered it as a PAWS reject");
+    /* The same ACK with a timestamp far older than an RTO is still rejected. */
+    peer_send_tcp(&peer, ha, A_ADDR, P_PORT, A_PORT, p_nxt, a_nxt, TCP_ACK, 65535, ts_old, 12, NULL,
+                  0);
+    sim_run(&sim, 20 * MS);
     cr_assert_eq(net_snmp_get(ha->ns)->tcpext.PAWSEstab, 1);
 }
 
