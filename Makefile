@@ -23,6 +23,8 @@ VERSION := $(shell git describe --always --dirty 2>/dev/null || echo dev)
 
 # ---- kernel ----
 
+# kernel/vdso/vdso.c is user code: built alone into the vDSO (below).
+KERNEL_EXCLUDE := kernel/vdso/vdso.c
 KERNEL_SRCS := $(filter-out $(KERNEL_EXCLUDE),$(shell find kernel -name '*.c' -o -name '*.S' | LC_ALL=C sort))
 KERNEL_OBJS := $(patsubst kernel/%,$(BUILD)/kernel/%.o,$(KERNEL_SRCS))
 LDSCRIPT := kernel/arch/x86_64/kernel.ld
@@ -56,6 +58,27 @@ $(BUILD)/kernel/%.S.o: kernel/%.S
 	@mkdir -p $(@D)
 	@echo "  AS      $<"
 	@$(CC) $(KASFLAGS) -c $< -o $@
+
+# The vDSO: a small shared object of user code (kernel/vdso/vdso.c, linked
+# by vdso.lds) that kernel/vdso/blob.S embeds in the kernel image.
+VDSO := $(BUILD)/vdso/vdso.so
+VDSO_CFLAGS := -std=gnu11 -O2 -fPIC -ffreestanding -nostdinc -isystem $(shell $(CC) -print-file-name=include) \
+	-fno-stack-protector -fno-asynchronous-unwind-tables -fcf-protection=none -mgeneral-regs-only \
+	-Wall -Wextra -Werror -Ikernel -MMD -MP
+VDSO_LDFLAGS := -shared -nostdlib -Wl,-T,kernel/vdso/vdso.lds -Wl,--hash-style=both \
+	-Wl,-soname=linux-vdso.so.1 -Wl,-Bsymbolic -Wl,-z,max-page-size=4096 -Wl,-z,noexecstack \
+	-Wl,--build-id=none
+
+$(VDSO): kernel/vdso/vdso.c kernel/vdso/vdso.lds
+	@mkdir -p $(@D)
+	@echo "  VDSO    $@"
+	@$(CC) $(VDSO_CFLAGS) $(VDSO_LDFLAGS) -MF $@.d -o $@.dbg $<
+	@$(OBJCOPY) --strip-all $@.dbg $@
+
+$(BUILD)/kernel/vdso/blob.S.o: $(VDSO)
+$(BUILD)/kernel/vdso/blob.S.o: KASFLAGS += -DVDSO_IMAGE='"$(VDSO)"'
+
+-include $(VDSO).d
 
 $(BUILD)/tools/ksyms: tools/ksyms/main.go go.mod
 	@mkdir -p $(@D)

@@ -63,6 +63,7 @@ func TestGoPrograms(t *testing.T) {
 		{"mmap", "", ""},
 		{"fifo", "", ""},
 		{"reopen", "", ""},
+		{"vdso", "", ""},
 	}
 	for i, gv := range goVersions {
 		gv, cpus := gv, 2-i

@@ -34,6 +34,7 @@
 #include "mm/paging.h"
 #include "sched/sched.h"
 #include "sched/smp.h"
+#include "vdso/vdso.h"
 
 #ifndef EGGOS_VERSION
 #define EGGOS_VERSION "dev"
@@ -139,6 +140,7 @@ void kmain(int proto, phys_addr_t info, uint64_t entry_tsc)
     boot_cpu.apic_id = lapic_id();
     ioapic_init();
     time_init();
+    vdso_init(); /* publishes the clocks time_init set up */
 
     sched_init();
     timers_init_cpu();

@@ -26,6 +26,14 @@ uint64_t ns_to_tsc(uint64_t ns);
 extern uint64_t tsc_hz;
 extern const char *tsc_source; /* how the TSC was calibrated */
 
+struct vdso_clock;
+/*
+ * Publish the clocks in the vvar page vc (vdso_data.h) from now on:
+ * filled at once, and updated under its sequence count whenever the
+ * realtime offset changes. Boot CPU, after time_init.
+ */
+void time_vdso_attach(struct vdso_clock *vc);
+
 /* Calibrate the TSC and the LAPIC timer, read the RTC (boot CPU). */
 void time_init(void);
 

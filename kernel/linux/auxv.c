@@ -65,7 +65,7 @@ long stack_build(uint8_t *buf, size_t size, uint64_t top, const struct stack_spe
     b.sp = ALIGN_DOWN(b.sp, 16ul);
 
     /* argc + argv + NULL + envp + NULL + auxv pairs (+ 3 added + AT_NULL). */
-    nwords = 1 + spec->argc + 1 + spec->envc + 1 + 2 * (spec->nauxv + 4);
+    nwords = 1 + spec->argc + 1 + spec->envc + 1 + 2 * (spec->nauxv + STACK_ADDED_AUXV);
     if (nwords % 2 != 0) {
         if (push(&b, &zero, 8) == 0) /* keep the final RSP 16-byte aligned */
             return -E2BIG;

@@ -24,9 +24,12 @@
 #define AT_RANDOM 25
 #define AT_HWCAP2 26
 #define AT_EXECFN 31
+#define AT_SYSINFO_EHDR 33 /* the vDSO's ELF header */
 #define AT_MINSIGSTKSZ 51
 
 #define STACK_MAX_AUXV 24
+/* stack_build adds AT_RANDOM, AT_EXECFN, AT_PLATFORM and AT_NULL. */
+#define STACK_ADDED_AUXV 4
 
 struct stack_spec {
     char *const *argv; /* kernel strings */

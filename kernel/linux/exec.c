@@ -19,6 +19,7 @@
 #include "linux/task.h"
 #include "linux/uaccess.h"
 #include "mm/kmalloc.h"
+#include "vdso/vdso.h"
 
 #define HEADER_READ 4096
 #define STACK_SIZE (8ul << 20)
@@ -107,6 +108,19 @@ static char *join_strings(char *const v[], unsigned int n, size_t *len)
     return buf;
 }
 
+/* A copy of the auxiliary vector of the stack stack_build made at sp (argc first). */
+static void *copy_auxv(const uint8_t *stack, const struct stack_spec *spec, size_t *len)
+{
+    size_t off = sizeof(uint64_t) * (1 + spec->argc + 1 + spec->envc + 1);
+    void *copy;
+
+    *len = 2 * sizeof(uint64_t) * (spec->nauxv + STACK_ADDED_AUXV);
+    copy = kmalloc(*len, 0);
+    if (copy != NULL)
+        memcpy(copy, stack + off, *len);
+    return copy;
+}
+
 int exec_application(struct process *p, const char *path, char *const argv[], unsigned int argc,
                      char *const envp[], unsigned int envc)
 {
@@ -185,6 +199,12 @@ int exec_application(struct process *p, const char *path, char *const argv[], un
         goto restore_mm;
     }
     mm->stack_top = stack_top;
+    /* The vDSO and its vvar page, in the mmap area (0: none to map). */
+    long vdso_base = vdso_map(mm);
+    if (vdso_base < 0) {
+        err = (int)vdso_base;
+        goto restore_mm;
+    }
 
     spec->argv = argv;
     spec->argc = argc;
@@ -209,6 +229,8 @@ int exec_application(struct process *p, const char *path, char *const argv[], un
     spec->auxv[k][0] = AT_SECURE, spec->auxv[k++][1] = 0;
     spec->auxv[k][0] = AT_HWCAP2, spec->auxv[k++][1] = 0;
     spec->auxv[k][0] = AT_MINSIGSTKSZ, spec->auxv[k++][1] = 2048 + fpu_size();
+    if (vdso_base != 0)
+        spec->auxv[k][0] = AT_SYSINFO_EHDR, spec->auxv[k++][1] = (uint64_t)vdso_base;
     spec->nauxv = k;
     sp = stack_build(stackbuf, STACK_BUILD_SIZE, stack_top, spec);
     if (sp < 0) {
@@ -233,6 +255,8 @@ int exec_application(struct process *p, const char *path, char *const argv[], un
     strscpy(th->name, p->comm, sizeof(th->name));
     p->cmdline = join_strings(argv, argc, &p->cmdline_len);
     p->environ = join_strings(envp, envc, &p->environ_len);
+    kfree(p->auxv);
+    p->auxv = copy_auxv(stackbuf + (sp - (long)(stack_top - STACK_BUILD_SIZE)), spec, &p->auxv_len);
     if (old_mm != NULL)
         mm_put(old_mm);
     uint64_t entry = info->entry + bias;

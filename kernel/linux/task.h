@@ -55,6 +55,8 @@ struct process {
     size_t cmdline_len;
     char *environ; /* envp strings, NUL-separated */
     size_t environ_len;
+    void *auxv; /* the auxiliary vector exec gave it, AT_NULL included (/proc/self/auxv) */
+    size_t auxv_len;
     /* Interval timers (setitimer) and POSIX timers live in timers.c. */
     struct posix_timers *timers;
     struct waitq exit_wq; /* woken as threads exit */

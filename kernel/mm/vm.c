@@ -562,6 +562,47 @@ out:
     return ret;
 }
 
+long vm_map_special(struct mm *mm, const struct vm_special *runs, unsigned int n)
+{
+    uintptr_t start, va;
+    size_t len = 0;
+    uint64_t irq;
+    long ret = 0;
+
+    for (unsigned int i = 0; i < n; i++)
+        len += (size_t)runs[i].npages << PAGE_SHIFT;
+    if (len == 0)
+        return -EINVAL;
+    irq = spin_lock_irqsave(&mm->lock);
+    start = find_gap(mm, len);
+    if (start == 0) {
+        ret = -ENOMEM;
+        goto out;
+    }
+    va = start;
+    for (unsigned int i = 0; i < n && ret == 0; i++) {
+        const struct vm_special *r = &runs[i];
+        uintptr_t end = va + ((size_t)r->npages << PAGE_SHIFT);
+        ret = insert_vma(mm, va, end, (uint32_t)r->prot, r->vflags, NULL, 0);
+        for (unsigned int k = 0; k < r->npages && ret == 0; k++, va += PAGE_SIZE) {
+            if (pt_map(mm->pml4, va, page_to_phys(r->pages[k]), PAGE_SIZE,
+                       pte_flags((uint32_t)r->prot) | PT_MAP_NO_HUGE) != 0) {
+                ret = -ENOMEM;
+                break;
+            }
+            page_get(r->pages[k]);
+            mm->rss_pages++;
+        }
+    }
+    if (ret != 0)
+        unmap_locked(mm, start, start + len);
+    else
+        ret = (long)start;
+out:
+    vm_unlock(mm, irq);
+    return ret;
+}
+
 int vm_munmap(struct mm *mm, uintptr_t addr, size_t len)
 {
     uint64_t irq;
@@ -610,6 +651,15 @@ int vm_mprotect(struct mm *mm, uintptr_t addr, size_t len, int prot)
     if (cursor < end) {
         err = -ENOMEM;
         goto out;
+    }
+    /* The vDSO's pages are shared by every process: never writable. */
+    list_for_each_entry (v, &mm->vmas, link) {
+        if (v->start >= end)
+            break;
+        if (v->end > addr && (v->flags & VMA_SPECIAL) && (prot & PROT_WRITE)) {
+            err = -EACCES;
+            goto out;
+        }
     }
     err = vma_isolate(mm, addr, end);
     if (err != 0)
@@ -1185,6 +1235,15 @@ again:
         ((error & FAULT_WRITE) && !(v->prot & PROT_WRITE)) ||
         ((error & FAULT_EXEC) && !(v->prot & PROT_EXEC))) {
         ret = VM_FAULT_ACCERR;
+        goto out;
+    }
+    if (v->flags & VMA_SPECIAL) {
+        /* Mapped whole by vm_map_special: a present page is a stale TLB
+         * entry (retry); a missing one is a page mremap grew. */
+        flags = pte_flags(v->prot);
+        e = pt_lookup(mm->pml4, page, &level);
+        if (e == NULL || (*e & flags) != flags)
+            ret = VM_FAULT_SIGBUS;
         goto out;
     }
     if (v->file != NULL) {

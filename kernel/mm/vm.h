@@ -77,6 +77,9 @@
 #define VMA_HEAP 0x8    /* the brk area */
 #define VMA_HUGE 0x10   /* MADV_HUGEPAGE: prefer 2 MiB pages */
 #define VMA_NOHUGE 0x20 /* MADV_NOHUGEPAGE: never 2 MiB pages */
+#define VMA_VDSO 0x40   /* the vDSO's text: kernel pages, never writable */
+#define VMA_VVAR 0x80   /* the vDSO's data page: kernel pages, never writable */
+#define VMA_SPECIAL (VMA_VDSO | VMA_VVAR)
 
 struct file;
 struct inode;
@@ -125,6 +128,21 @@ static inline void vm_activate(struct mm *mm)
  */
 long vm_mmap(struct mm *mm, uintptr_t addr, size_t len, int prot, int flags, struct file *file,
              uint64_t offset);
+/* One run of kernel-owned pages for vm_map_special. */
+struct vm_special {
+    struct page *const *pages; /* each holds a kernel reference that outlives every mapping */
+    unsigned int npages;
+    int prot;        /* PROT_READ, optionally PROT_EXEC: never PROT_WRITE */
+    uint32_t vflags; /* VMA_VDSO or VMA_VVAR */
+};
+/*
+ * vm_map_special maps the n runs back to back, in order, at the highest
+ * free gap below mmap_top (the vDSO and its vvar page), each page mapped at
+ * once with a reference taken. Unmapping drops only that reference; such a
+ * VMA cannot be made writable (mprotect answers -EACCES). Returns the start
+ * address or -ENOMEM.
+ */
+long vm_map_special(struct mm *mm, const struct vm_special *runs, unsigned int n);
 /* Unmap [addr, addr+len): 0 or -EINVAL. Pages are freed. */
 int vm_munmap(struct mm *mm, uintptr_t addr, size_t len);
 int vm_mprotect(struct mm *mm, uintptr_t addr, size_t len, int prot);

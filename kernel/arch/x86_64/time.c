@@ -12,6 +12,11 @@
  * calibrate_hpet); a pair skewed by an emulator's host made timers fire up
  * to twice late before.
  * Conversions use a 32.32 fixed-point multiplier with 128-bit products.
+ *
+ * The vDSO (kernel/vdso) computes the same clocks in user space from the
+ * vvar page this file publishes (time_vdso_attach): the TSC base, the
+ * multiplier and the realtime offset, the last one rewritten under the
+ * page's sequence count by ktime_set_real.
  */
 #include "acpi/acpi.h"
 #include "arch/x86_64/apic.h"
@@ -22,6 +27,8 @@
 #include "core/printk.h"
 #include "core/time.h"
 #include "mm/vmap.h"
+#include "sched/spinlock.h"
+#include "vdso/vdso_data.h"
 
 uint64_t tsc_hz;
 const char *tsc_source = "none";
@@ -29,7 +36,18 @@ static uint64_t tsc_base;       /* TSC at kernel entry: monotonic time 0 */
 static uint64_t ns_mult;        /* ns = tsc * ns_mult >> 32 */
 static uint64_t tsc_mult;       /* tsc = ns * tsc_mult >> 32 */
 static uint64_t lapic_hz;       /* one-shot mode: LAPIC timer counts per second */
-static int64_t realtime_offset; /* realtime = monotonic + offset */
+static int64_t realtime_offset; /* realtime = monotonic + offset; written under vclock_lock */
+
+/* The coarse clocks' resolution clock_getres reports, as Linux with HZ=250. */
+#define COARSE_RES_NS 4000000
+
+/*
+ * The vvar page's clock (NULL before time_vdso_attach). vclock_lock
+ * serialises writers of realtime_offset and vclock (clock_settime on two
+ * CPUs); readers of vclock are the vDSO's lock-free sequence loop.
+ */
+static struct vdso_clock *vclock;
+static spinlock_t vclock_lock = SPINLOCK_INIT;
 
 uint64_t tsc_to_ns(uint64_t d)
 {
@@ -53,9 +71,47 @@ uint64_t ktime_real_ns(void)
     return ktime_ns() + READ_ONCE(realtime_offset);
 }
 
+/* Make vclock odd (readers retry), let fill() store, make it even again. */
+static void vclock_write_begin(struct vdso_clock *vc)
+{
+    WRITE_ONCE(vc->seq, vc->seq + 1);
+    __atomic_thread_fence(__ATOMIC_RELEASE);
+}
+
+static void vclock_write_end(struct vdso_clock *vc)
+{
+    __atomic_thread_fence(__ATOMIC_RELEASE);
+    WRITE_ONCE(vc->seq, vc->seq + 1);
+}
+
 void ktime_set_real(uint64_t ns)
 {
-    WRITE_ONCE(realtime_offset, (int64_t)(ns - ktime_ns()));
+    uint64_t irq = spin_lock_irqsave(&vclock_lock);
+    int64_t offset = (int64_t)(ns - ktime_ns());
+
+    WRITE_ONCE(realtime_offset, offset);
+    if (vclock != NULL) {
+        vclock_write_begin(vclock);
+        WRITE_ONCE(vclock->realtime_ofs, offset);
+        vclock_write_end(vclock);
+    }
+    spin_unlock_irqrestore(&vclock_lock, irq);
+}
+
+void time_vdso_attach(struct vdso_clock *vc)
+{
+    uint64_t irq = spin_lock_irqsave(&vclock_lock);
+
+    vclock_write_begin(vc);
+    vc->tsc_base = tsc_base;
+    vc->ns_mult = ns_mult;
+    vc->realtime_ofs = realtime_offset;
+    vc->coarse_res = COARSE_RES_NS;
+    /* Without a multiplier ktime_ns() reads 0: let the kernel answer. */
+    vc->use_syscall = ns_mult == 0;
+    vclock_write_end(vc);
+    vclock = vc;
+    spin_unlock_irqrestore(&vclock_lock, irq);
 }
 
 void udelay_ns(uint64_t ns)

@@ -1,6 +1,6 @@
 /*
  * pid.c - /proc/<pid>, /proc/self and /proc/thread-self: what Linux shows
- * of a process (exe, cwd, fd/, fdinfo/, maps, cmdline, environ, stat,
+ * of a process (exe, cwd, fd/, fdinfo/, maps, cmdline, environ, auxv, stat,
  * statm, status, mounts, mountinfo, cgroup, comm, task/<tid>/).
  *
  * EggOS runs one application, init_process, so a pid directory exists for
@@ -261,13 +261,18 @@ static int show_fdinfo(struct seqbuf *s, void *ctx)
     return 0;
 }
 
-/* The name shown for a VMA: the program, a mapped file, [heap], [stack] or nothing. */
+/* The name shown for a VMA: the program, a mapped file, [heap], [stack],
+ * [vdso], [vvar] or nothing. */
 static const char *vma_name(const struct process *p, const struct mm *mm, const struct vma *v)
 {
     if (v->flags & VMA_HEAP)
         return "[heap]";
     if (v->flags & VMA_STACK)
         return "[stack]";
+    if (v->flags & VMA_VDSO)
+        return "[vdso]";
+    if (v->flags & VMA_VVAR)
+        return "[vvar]";
     if (v->file != NULL)
         return v->file->open_name;
     if (v->start >= mm->image_start && v->end <= mm->image_end && mm->image_end != 0)
@@ -335,6 +340,17 @@ static int show_environ(struct seqbuf *s, void *ctx)
         return -ENOENT;
     if (p->environ != NULL)
         seq_write(s, p->environ, p->environ_len);
+    return 0;
+}
+
+static int show_auxv(struct seqbuf *s, void *ctx)
+{
+    struct process *p = pi_process(ctx);
+
+    if (p == NULL)
+        return -ENOENT;
+    if (p->auxv != NULL)
+        seq_write(s, p->auxv, p->auxv_len);
     return 0;
 }
 
@@ -581,6 +597,7 @@ static void add_task_files(struct proc_node *dir)
     add_show(dir, "maps", show_maps);
     add_show(dir, "cmdline", show_cmdline);
     add_show(dir, "environ", show_environ);
+    add_show(dir, "auxv", show_auxv);
     add_show(dir, "stat", show_stat);
     add_show(dir, "statm", show_statm);
     add_show(dir, "status", show_status);
