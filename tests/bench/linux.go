@@ -107,8 +107,9 @@ func linuxGuests(root, kernel string) ([]guest, string, error) {
 		strings.TrimSpace(string(version)), nil
 }
 
-// fsOnlyFigures is `bench -fs`: the file system table alone.
-func fsOnlyFigures(root, kernel string) error {
+// oneTable is `bench -fs` or `bench -net`: one table (fsFigures or
+// netFigures) of EggOS beside Linux, alone.
+func oneTable(root, kernel string, table func(root string, guests []guest) error) error {
 	guests, _, err := linuxGuests(root, kernel)
 	if err != nil {
 		return err
@@ -116,7 +117,7 @@ func fsOnlyFigures(root, kernel string) error {
 	if _, err := benchInitramfs(root); err != nil {
 		return err
 	}
-	return fsFigures(root, guests)
+	return table(root, guests)
 }
 
 func versusLinux(root, kernel string, runs int) error {

@@ -118,11 +118,11 @@ func main() {
 	fmt.Printf("EggOS benchmarks on %s: %s, %d CPUs, %s, QEMU TCG (no KVM)\n",
 		host, hostCPU(), runtime.NumCPU(), qemuVersion())
 	if *fsOnly || *netOnly {
-		only := fsOnlyFigures
+		table := fsFigures
 		if *netOnly {
-			only = netOnlyFigures
+			table = netFigures
 		}
-		if err := only(root, kernel); err != nil {
+		if err := oneTable(root, kernel, table); err != nil {
 			fmt.Fprintf(os.Stderr, "bench: %v\n", err)
 			os.Exit(1)
 		}

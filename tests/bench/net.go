@@ -219,14 +219,3 @@ func netFigures(root string, guests []guest) error {
 	return nil
 }
 
-// netOnlyFigures is `bench -net`: the network table alone.
-func netOnlyFigures(root, kernel string) error {
-	guests, _, err := linuxGuests(root, kernel)
-	if err != nil {
-		return err
-	}
-	if _, err := benchInitramfs(root); err != nil {
-		return err
-	}
-	return netFigures(root, guests)
-}
