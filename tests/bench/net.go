@@ -218,4 +218,3 @@ func netFigures(root string, guests []guest) error {
 	fmt.Println("  which then trickle in with TCP's retransmission backoff; see docs/net.md)")
 	return nil
 }
-
