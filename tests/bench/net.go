@@ -2,11 +2,19 @@ package main
 
 // Network figures, EggOS beside Linux: the guest program's "serve" mode
 // (tests/guest/bench/net.go) in the same QEMU with the same NIC
-// (virtio-net-pci on -M q35, user networking with host port forwards) on
-// both kernels. From the host: wrk's requests per second on a 612-byte page
-// with 30 connections, and TCP throughput over the same forward in each
-// direction. Linux loads the virtio-net modules from the initramfs and
-// configures eth0 itself; EggOS takes slirp's DHCP lease at boot.
+// (virtio-net-pci on -M q35) on both kernels. From the host: wrk's requests
+// per second on a 612-byte page with 30 connections, and TCP throughput in
+// each direction.
+//
+// The guest sits on a tap device in a network namespace the bench makes
+// (host 10.0.9.1, guest 10.0.9.2), and QEMU, wrk and the bench's own
+// connections run inside that namespace. QEMU's user networking (slirp) is
+// the fallback when the namespace cannot be made (not root): it measures
+// slirp as much as the guest — it accepts the host's connections with a
+// backlog of 1 and carries every byte through a user-space TCP stack in
+// QEMU's main thread — so its figures are printed with that warning.
+// Linux loads the virtio-net modules from the initramfs and configures eth0
+// itself; EggOS takes its address from ip= (tap) or slirp's DHCP.
 
 import (
 	"context"
@@ -16,16 +24,22 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"time"
 
+	"eggos/internal/netem"
 	"eggos/internal/qemu"
 	"eggos/internal/wrk"
 )
 
-var netOnly = flag.Bool("net", false, "only the network figures")
+var (
+	netOnly    = flag.Bool("net", false, "only the network figures")
+	netProfile = flag.String("net-profile", "", "save a CPU profile of each guest under load in this directory")
+	netSlirp   = flag.Bool("net-slirp", false, "QEMU user networking instead of a tap device")
+)
 
 const (
 	netConnections = 30
@@ -47,10 +61,132 @@ type netResult struct {
 	threads       int64   // threads the Go runtime had made by the end
 }
 
+// Addresses of the bench's tap network.
+const (
+	tapNamespace = "eggbench"
+	tapDevice    = "tapbench"
+	tapHost      = "10.0.9.1"
+	tapGuest     = "10.0.9.2"
+	tapMask      = "255.255.255.0"
+)
+
+// netPath is how the host reaches a guest: through a tap device in the
+// namespace ns, or (ns nil) through slirp's port forwards web and raw on
+// 127.0.0.1.
+type netPath struct {
+	ns       *netem.Namespace
+	web, raw int
+}
+
+// newNetPath makes the tap network, or says why it falls back to slirp.
+func newNetPath() (*netPath, error) {
+	if !*netSlirp {
+		ns, err := tapNetwork()
+		if err == nil {
+			return &netPath{ns: ns, web: 80, raw: 81}, nil
+		}
+		fmt.Printf("  (no tap network: %v; falling back to user networking)\n", err)
+	}
+	web, err := freePort()
+	if err != nil {
+		return nil, err
+	}
+	raw, err := freePort()
+	if err != nil {
+		return nil, err
+	}
+	return &netPath{web: web, raw: raw}, nil
+}
+
+// tapNetwork creates the namespace with a persistent tap device that QEMU
+// opens by name from inside it.
+func tapNetwork() (*netem.Namespace, error) {
+	if _, err := os.Stat("/var/run/netns/" + tapNamespace); err == nil {
+		(&netem.Namespace{Name: tapNamespace}).Delete() // left by a killed run
+	}
+	ns, err := netem.NewNamespace(tapNamespace)
+	if err != nil {
+		return nil, err
+	}
+	for _, args := range [][]string{
+		{"tuntap", "add", "dev", tapDevice, "mode", "tap"},
+		{"addr", "add", tapHost + "/24", "dev", tapDevice},
+		{"link", "set", tapDevice, "up"},
+	} {
+		if err := ns.IP(args...); err != nil {
+			ns.Delete()
+			return nil, err
+		}
+	}
+	return ns, nil
+}
+
+func (p *netPath) close() {
+	if p.ns != nil {
+		p.ns.Delete()
+	}
+}
+
+func (p *netPath) kind() string {
+	if p.ns != nil {
+		return "a tap device (no slirp)"
+	}
+	return "QEMU user networking (slirp) with host port forwards"
+}
+
+// configure adds the NIC and the guest's address to cfg.
+func (p *netPath) configure(cfg *qemu.Config) {
+	if p.ns == nil {
+		cfg.Extra = []string{"-netdev",
+			fmt.Sprintf("user,id=n0,hostfwd=tcp:127.0.0.1:%d-:80,hostfwd=tcp:127.0.0.1:%d-:81", p.web, p.raw),
+			"-device", "virtio-net-pci,netdev=n0"}
+		return
+	}
+	cfg.Extra = []string{"-netdev", "tap,id=n0,ifname=" + tapDevice + ",script=no,downscript=no",
+		"-device", "virtio-net-pci,netdev=n0"}
+	// EggOS reads ip=; the Linux guest (no CONFIG_IP_PNP) gets both as
+	// environment variables and uses BENCH_ADDR.
+	cfg.Append = strings.Replace(cfg.Append, " -- ",
+		fmt.Sprintf(" ip=%s::%s:%s::eth0:off BENCH_ADDR=%s -- ", tapGuest, tapHost, tapMask, tapGuest), 1)
+}
+
+// in runs fn where the guest is reachable: inside the namespace (processes
+// fn starts, QEMU and wrk, stay there) or here.
+func (p *netPath) in(fn func() error) error {
+	if p.ns == nil {
+		return fn()
+	}
+	return p.ns.Do(fn)
+}
+
+func (p *netPath) addr(port int) string {
+	if p.ns == nil {
+		return fmt.Sprintf("127.0.0.1:%d", port)
+	}
+	return fmt.Sprintf("%s:%d", tapGuest, port)
+}
+
+func (p *netPath) dial(addr string) (net.Conn, error) {
+	var c net.Conn
+	err := p.in(func() (err error) {
+		c, err = net.DialTimeout("tcp", addr, netTimeout)
+		return err
+	})
+	return c, err
+}
+
+// get fetches path from the guest's web server.
+func (p *netPath) get(path string) (*http.Response, error) {
+	client := &http.Client{Transport: &http.Transport{
+		DialContext: func(_ context.Context, _, addr string) (net.Conn, error) { return p.dial(addr) },
+	}}
+	return client.Get("http://" + p.addr(p.web) + path)
+}
+
 // accepted asks the guest how many connections its HTTP server has taken
 // (counting the one that asks) and how many threads Go has made.
-func accepted(base string) (conns, threads int64, err error) {
-	resp, err := http.Get(base + "/accepted")
+func (p *netPath) accepted() (conns, threads int64, err error) {
+	resp, err := p.get("/accepted")
 	if err != nil {
 		return 0, 0, err
 	}
@@ -70,8 +206,8 @@ func freePort() (int, error) {
 
 // transfer moves netBytes over the guest's :81 and returns MB/s; up means
 // host -> guest.
-func transfer(addr string, up bool) (float64, error) {
-	c, err := net.Dial("tcp", addr)
+func (p *netPath) transfer(up bool) (float64, error) {
+	c, err := p.dial(p.addr(p.raw))
 	if err != nil {
 		return 0, err
 	}
@@ -112,23 +248,34 @@ func transfer(addr string, up bool) (float64, error) {
 	return float64(netBytes) / 1e6 / time.Since(start).Seconds(), nil
 }
 
-// netRun boots g in "serve" mode and measures it.
-func netRun(g guest, initrd string) (netResult, error) {
+// profile saves a CPU profile of the guest program taken during d.
+func (p *netPath) profile(d time.Duration, file string) error {
+	resp, err := p.get(fmt.Sprintf("/profile?seconds=%d", int(d.Seconds())))
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("profile: %s", resp.Status)
+	}
+	f, err := os.Create(file)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(f, resp.Body); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+// netRun boots g in "serve" mode on p and measures it.
+func netRun(g guest, initrd string, p *netPath) (netResult, error) {
 	var res netResult
-	web, err := freePort()
-	if err != nil {
-		return res, err
-	}
-	raw, err := freePort()
-	if err != nil {
-		return res, err
-	}
 	cfg := benchConfig(g, initrd, "serve", 10*time.Minute)
-	cfg.Extra = []string{"-netdev",
-		fmt.Sprintf("user,id=n0,hostfwd=tcp:127.0.0.1:%d-:80,hostfwd=tcp:127.0.0.1:%d-:81", web, raw),
-		"-device", "virtio-net-pci,netdev=n0"}
-	m, err := qemu.Start(context.Background(), cfg)
-	if err != nil {
+	p.configure(&cfg)
+	var m *qemu.Machine
+	if err := p.in(func() (err error) { m, err = qemu.Start(context.Background(), cfg); return err }); err != nil {
 		return res, err
 	}
 	defer m.Kill()
@@ -136,24 +283,40 @@ func netRun(g guest, initrd string) (netResult, error) {
 	if err != nil || strings.Contains(out, "BENCH-FAIL") {
 		return res, fmt.Errorf("%s: not serving (%v):\n%s", g.name, err, out)
 	}
-	base := fmt.Sprintf("http://127.0.0.1:%d", web)
-	url := fmt.Sprintf("%s/get?n=%d", base, netPage)
-	if _, err := wrk.Run(url, 2, netConnections, netWarmup, netTimeout); err != nil {
+	url := fmt.Sprintf("http://%s/get?n=%d", p.addr(p.web), netPage)
+	load := func(d time.Duration) (r wrk.Result, err error) {
+		err = p.in(func() error { r, err = wrk.Run(url, 2, netConnections, d, netTimeout); return err })
+		return r, err
+	}
+	if _, err := load(netWarmup); err != nil {
 		return res, err
 	}
-	before, _, err := accepted(base)
+	before, _, err := p.accepted()
 	if err != nil {
 		return res, err
 	}
-	r, err := wrk.Run(url, 2, netConnections, netDuration, netTimeout)
+	profiled := make(chan error, 1)
+	if *netProfile != "" {
+		file := filepath.Join(*netProfile, g.name+".pprof")
+		go func() { profiled <- p.profile(netDuration-2*time.Second, file) }()
+	} else {
+		profiled <- nil
+	}
+	r, err := load(netDuration)
 	if err != nil {
 		return res, err
 	}
-	after, threads, err := accepted(base)
+	if err := <-profiled; err != nil {
+		return res, fmt.Errorf("%s: %w", g.name, err)
+	}
+	after, threads, err := p.accepted()
 	if err != nil {
 		return res, err
 	}
 	res.rps, res.reached, res.threads = r.PerSecond, after-before-1, threads
+	if *netProfile != "" {
+		res.reached-- // the profile's request
+	}
 	res.wrkErrors = fmt.Sprintf("%d (connect %d, read %d, write %d, timeout %d, non-2xx %d)", r.Errors(),
 		r.Connect, r.Read, r.Write, r.Timeout, r.Non2xx)
 	for _, dir := range []struct {
@@ -162,7 +325,7 @@ func netRun(g guest, initrd string) (netResult, error) {
 	}{{true, &res.up}, {false, &res.down}} {
 		var xs []float64
 		for i := 0; i < netRuns; i++ {
-			v, err := transfer(fmt.Sprintf("127.0.0.1:%d", raw), dir.up)
+			v, err := p.transfer(dir.up)
 			if err != nil {
 				return res, fmt.Errorf("%s: throughput (up %v): %w", g.name, dir.up, err)
 			}
@@ -170,7 +333,7 @@ func netRun(g guest, initrd string) (netResult, error) {
 		}
 		*dir.out = median(xs)
 	}
-	if resp, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d/quit", web)); err == nil {
+	if resp, err := p.get("/quit"); err == nil {
 		resp.Body.Close()
 	}
 	m.Wait()
@@ -183,13 +346,18 @@ func netFigures(root string, guests []guest) error {
 	if err != nil {
 		return err
 	}
+	p, err := newNetPath()
+	if err != nil {
+		return err
+	}
+	defer p.close()
 	var figs [2]netResult
 	for i, g := range guests {
-		if figs[i], err = netRun(g, initrd); err != nil {
+		if figs[i], err = netRun(g, initrd, p); err != nil {
 			return err
 		}
 	}
-	fmt.Printf("\nnetwork, same QEMU, virtio-net-pci, user networking with host port forwards:\n")
+	fmt.Printf("\nnetwork, same QEMU, virtio-net-pci, %s:\n", p.kind())
 	fmt.Printf("  %-48s %10s %10s %8s\n", "figure", "EggOS", "Linux", "ratio")
 	for _, f := range []struct {
 		label, unit, target string
@@ -214,7 +382,12 @@ func netFigures(root string, guests []guest) error {
 		figs[0].reached, figs[1].reached, netConnections)
 	fmt.Println("  late ones of the warm-up's count too)")
 	fmt.Printf("  threads the Go server made: EggOS %d, Linux %d\n", figs[0].threads, figs[1].threads)
-	fmt.Println("  (slirp listens with a backlog of 1: the host drops most of a burst of connects,")
-	fmt.Println("  which then trickle in with TCP's retransmission backoff; see docs/net.md)")
+	if p.ns == nil {
+		fmt.Println("  (slirp listens with a backlog of 1: the host drops most of a burst of connects,")
+		fmt.Println("  which then trickle in with TCP's retransmission backoff; see docs/net.md)")
+	}
+	if *netProfile != "" {
+		fmt.Printf("  CPU profiles of each guest program under wrk: %s/*.pprof\n", *netProfile)
+	}
 	return nil
 }

@@ -11,12 +11,14 @@ package main
 //	     its side down; we answer with the byte count (8 bytes, big endian).
 //	     Or it sends 'R' and a count; we send that many bytes and close.
 //
-// and prints "BENCH-SERVING" once both listen. On EggOS the NIC got its
-// address from slirp's DHCP during boot. Debian's kernel has virtio-net as
-// a module and no CONFIG_IP_PNP (no ip= parameter), so on Linux the program
-// loads the modules (linux.go) and gives eth0 slirp's usual address itself
-// with the classic interface ioctls; slirp connects to the guest from the
-// gateway 10.0.2.2, inside the subnet, so no route is needed.
+// and prints "BENCH-SERVING" once both listen. /profile?seconds=N answers
+// with a CPU profile of N seconds. On EggOS the NIC got its address at boot
+// (ip= on the bench's tap network, else slirp's DHCP). Debian's kernel has
+// virtio-net as a module and no CONFIG_IP_PNP (no ip= parameter), so on
+// Linux the program loads the modules (linux.go) and gives eth0 its address
+// itself with the classic interface ioctls: BENCH_ADDR from the environment,
+// else slirp's usual one. The host is inside the subnet either way, so no
+// route is needed.
 
 import (
 	"bufio"
@@ -25,6 +27,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"runtime/pprof"
 	"strconv"
 	"sync/atomic"
@@ -55,9 +58,15 @@ type ifaceConfig struct {
 	name, addr, mask string
 }
 
-var linuxIfaces = []ifaceConfig{
-	{"lo", "127.0.0.1", "255.0.0.0"},
-	{"eth0", "10.0.2.15", "255.255.255.0"}, // what slirp's DHCP would hand out
+// linuxIfaces are the Linux guest's addresses: eth0's is the environment's
+// BENCH_ADDR (the bench's tap network; EggOS reads the same address from its
+// ip= parameter), or what slirp's DHCP would hand out.
+func linuxIfaces() []ifaceConfig {
+	addr := os.Getenv("BENCH_ADDR")
+	if addr == "" {
+		addr = "10.0.2.15"
+	}
+	return []ifaceConfig{{"lo", "127.0.0.1", "255.0.0.0"}, {"eth0", addr, "255.255.255.0"}}
 }
 
 // How long eth0 may take to appear after virtio_net is loaded.
@@ -135,7 +144,7 @@ func netUp() error {
 		return fmt.Errorf("socket: %v", err)
 	}
 	defer syscall.Close(fd)
-	for _, c := range linuxIfaces {
+	for _, c := range linuxIfaces() {
 		if err := c.configure(fd); err != nil {
 			return err
 		}
@@ -187,6 +196,21 @@ func netServe() {
 	var accepted int64
 	mux.HandleFunc("/accepted", func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprintf(w, "%d %d\n", atomic.LoadInt64(&accepted), pprof.Lookup("threadcreate").Count())
+	})
+	// A CPU profile of the whole guest program while the host loads it:
+	// `bench -net -net-profile DIR` saves one per kernel (go tool pprof).
+	mux.HandleFunc("/profile", func(w http.ResponseWriter, r *http.Request) {
+		secs, _ := strconv.Atoi(r.URL.Query().Get("seconds"))
+		if secs <= 0 || secs > 600 {
+			http.Error(w, "bad seconds", http.StatusBadRequest)
+			return
+		}
+		if err := pprof.StartCPUProfile(w); err != nil {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+			return
+		}
+		time.Sleep(time.Duration(secs) * time.Second)
+		pprof.StopCPUProfile()
 	})
 	srv := &http.Server{Handler: mux, ConnState: func(c net.Conn, st http.ConnState) {
 		if st == http.StateNew {
