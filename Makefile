@@ -4,12 +4,16 @@
 #   make run        build everything and boot the default image in QEMU here
 #   make test       run every test: lint, host unit tests, tests in QEMU
 #   make test-netem issue #5 in full: 100 MiB each way over an impaired link
-#   make debug      boot the default image with QEMU waiting for gdb on :1234
+#   make debug      boot the default image (kernel uncompressed) with QEMU
+#                   waiting for gdb on :1234
 #   make bench      print boot, syscall and workload figures
 #   make fmt/lint   format / check C (clang-format) and Go (gofmt, go vet)
 #
 # The kernel is built twice into one image: the second link embeds the
 # symbol table generated from the first (tools/ksyms), for backtraces.
+# build/eggos.elf, what boots, is that kernel compressed behind a small
+# unpacker (tools/kpack, kernel/arch/x86_64/unpack.S); build/eggos.raw.elf
+# is the same kernel uncompressed, and boots the same way.
 
 SHELL := /bin/bash
 BUILD ?= build
@@ -23,8 +27,9 @@ VERSION := $(shell git describe --always --dirty 2>/dev/null || echo dev)
 
 # ---- kernel ----
 
-# kernel/vdso/vdso.c is user code: built alone into the vDSO (below).
-KERNEL_EXCLUDE := kernel/vdso/vdso.c
+# kernel/vdso/vdso.c is user code: built alone into the vDSO (below);
+# unpack.S is the packed image's unpacker, linked alone (below).
+KERNEL_EXCLUDE := kernel/vdso/vdso.c kernel/arch/x86_64/unpack.S
 KERNEL_SRCS := $(filter-out $(KERNEL_EXCLUDE),$(shell find kernel -name '*.c' -o -name '*.S' | LC_ALL=C sort))
 KERNEL_OBJS := $(patsubst kernel/%,$(BUILD)/kernel/%.o,$(KERNEL_SRCS))
 LDSCRIPT := kernel/arch/x86_64/kernel.ld
@@ -99,14 +104,37 @@ $(BUILD)/ksyms.S: $(BUILD)/eggos.pass1.elf $(BUILD)/tools/ksyms
 	@echo "  KSYMS   $@"
 	@$(BUILD)/tools/ksyms $< > $@
 
-# eggos.sym.elf keeps debug information for gdb; eggos.elf is what boots.
+# eggos.sym.elf keeps debug information for gdb; eggos.raw.elf is the
+# kernel alone, eggos.elf the packed image that boots by default.
 $(BUILD)/eggos.sym.elf: $(KERNEL_OBJS) $(BUILD)/ksyms.o $(LDSCRIPT)
 	@echo "  LD      $@"
 	@$(CC) $(KLDFLAGS) -o $@ $(KERNEL_OBJS) $(BUILD)/ksyms.o
 
-$(BUILD)/eggos.elf: $(BUILD)/eggos.sym.elf
+$(BUILD)/eggos.raw.elf: $(BUILD)/eggos.sym.elf
 	@$(OBJCOPY) --strip-all $< $@
-	@echo "  KERNEL  $@ ($$(stat -c %s $@) bytes)"
+
+$(BUILD)/tools/kpack: $(shell find tools/kpack internal/lz4 -name '*.go') go.mod
+	@mkdir -p $(@D)
+	@echo "  GO      $@"
+	@$(GO) build -o $@ ./tools/kpack
+
+KPACK := $(BUILD)/kpack
+UNPACK_LDSCRIPT := kernel/arch/x86_64/unpack.ld
+
+$(KPACK)/payload.lz4 $(KPACK)/kpack.ld &: $(BUILD)/eggos.sym.elf $(BUILD)/tools/kpack
+	@echo "  KPACK   $(KPACK)/payload.lz4"
+	@$(BUILD)/tools/kpack -o $(KPACK) $<
+
+$(KPACK)/unpack.o: kernel/arch/x86_64/unpack.S $(KPACK)/payload.lz4
+	@$(CC) $(KASFLAGS) -DKPACK_PAYLOAD='"$(KPACK)/payload.lz4"' -MF $@.d -c $< -o $@
+
+-include $(KPACK)/unpack.o.d
+
+$(BUILD)/eggos.elf: $(KPACK)/unpack.o $(KPACK)/kpack.ld $(UNPACK_LDSCRIPT) $(BUILD)/eggos.raw.elf
+	@$(CC) -nostdlib -static -no-pie -T $(UNPACK_LDSCRIPT) -L $(KPACK) -z max-page-size=0x1000 \
+		-z noexecstack -Wl,--no-warn-rwx-segments -Wl,--build-id=none -o $@.tmp $(KPACK)/unpack.o
+	@$(OBJCOPY) --strip-all $@.tmp $@ && rm -f $@.tmp
+	@echo "  KERNEL  $@ ($$(stat -c %s $@) bytes; unpacked $$(stat -c %s $(BUILD)/eggos.raw.elf))"
 
 # The same kernel with heap red zones and poisoning, for the self-tests.
 kernel-debug:
@@ -145,9 +173,11 @@ run: deps-run image
 	-$(QEMU) $(QEMU_FLAGS) -nographic -kernel $(BUILD)/eggos.elf -initrd $(INITRAMFS) \
 		-append "$(RUN_APPEND)"
 
+# The uncompressed kernel: gdb's software breakpoints are set before the
+# kernel runs, and unpacking would overwrite them.
 debug: deps-run image
 	@echo "QEMU waits for gdb: gdb -x tools/gdbinit (see README)"
-	-$(QEMU) $(QEMU_FLAGS) -nographic -s -S -kernel $(BUILD)/eggos.elf -initrd $(INITRAMFS) \
+	-$(QEMU) $(QEMU_FLAGS) -nographic -s -S -kernel $(BUILD)/eggos.raw.elf -initrd $(INITRAMFS) \
 		-append "$(RUN_APPEND)"
 
 # ---- tests ----

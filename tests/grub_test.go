@@ -44,9 +44,9 @@ menuentry "EggOS" {
 	return iso
 }
 
-// The multiboot2 header works with GRUB on BIOS and on UEFI: the kernel
-// reports a multiboot2 boot, gets its command line and memory map from
-// GRUB, and runs to the end.
+// The multiboot2 header works with GRUB on BIOS and on UEFI: the packed
+// image unpacks the kernel, which reports a multiboot2 boot, gets its
+// command line and memory map from GRUB, and runs to the end.
 func TestGRUBMultiboot2(t *testing.T) {
 	iso := grubISO(t)
 	for _, fw := range []string{"bios", "uefi"} {
@@ -70,7 +70,7 @@ func TestGRUBMultiboot2(t *testing.T) {
 			res := boot(t, qemu.Config{Kernel: noKernel, Extra: extra, Timeout: 3 * time.Minute})
 			wantStatus(t, res, exitNoInit)
 			wantConsole(t, res, "(multiboot2 boot) cmdline: console=ttyS0 loglevel=6 -- hello",
-				"kernel ready", "no application to run")
+				"unpacking", "kernel ready", "no application to run")
 		})
 	}
 }

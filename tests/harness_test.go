@@ -21,23 +21,24 @@ func root() string {
 	return filepath.Dir(filepath.Dir(file))
 }
 
-func kernelPath(t *testing.T) string {
+// built is a file under build/ that `make target` makes.
+func built(t *testing.T, target string, elem ...string) string {
 	t.Helper()
-	p := filepath.Join(root(), "build", "eggos.elf")
+	p := filepath.Join(append([]string{root(), "build"}, elem...)...)
 	if _, err := os.Stat(p); err != nil {
-		t.Fatalf("%s missing: run `make kernel` first", p)
+		t.Fatalf("%s missing: run `make %s` first", p, target)
 	}
 	return p
 }
 
-func debugKernelPath(t *testing.T) string {
-	t.Helper()
-	p := filepath.Join(root(), "build", "debug", "eggos.elf")
-	if _, err := os.Stat(p); err != nil {
-		t.Fatalf("%s missing: run `make kernel-debug` first", p)
-	}
-	return p
-}
+// kernelPath is the image that boots by default: the packed kernel.
+func kernelPath(t *testing.T) string { return built(t, "kernel", "eggos.elf") }
+
+// rawKernelPath is the same kernel uncompressed.
+func rawKernelPath(t *testing.T) string { return built(t, "kernel", "eggos.raw.elf") }
+
+// debugKernelPath is the kernel with heap red zones and poisoning.
+func debugKernelPath(t *testing.T) string { return built(t, "kernel-debug", "debug", "eggos.elf") }
 
 // noKernel in Config.Kernel boots from the disks in Config.Extra instead.
 const noKernel = "-"

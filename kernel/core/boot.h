@@ -46,6 +46,7 @@ struct boot_framebuffer {
 struct bootinfo {
     int proto;
     uint64_t entry_tsc;
+    uint64_t unpacked_tsc; /* the unpacker's end (unpack.S); 0: booted unpacked */
     char cmdline[BOOT_CMDLINE_MAX];
     struct mem_range mem[BOOT_MAX_RANGES];
     unsigned int nmem;

@@ -27,6 +27,7 @@
 #include "core/time.h"
 #include "drivers/serial/uart.h"
 #include "drivers/video/vgatext.h"
+#include "lib/printf.h"
 #include "lib/string.h"
 #include "mm/kmalloc.h"
 #include "mm/memmap.h"
@@ -103,7 +104,7 @@ static void init_thread(void *arg)
     start_application();
 }
 
-void kmain(int proto, phys_addr_t info, uint64_t entry_tsc)
+void kmain(int proto, phys_addr_t info, uint64_t entry_tsc, uint64_t unpacked_tsc)
 {
     int err;
 
@@ -115,6 +116,7 @@ void kmain(int proto, phys_addr_t info, uint64_t entry_tsc)
 
     err = bootinfo_parse(&bootinfo, proto, info, phys_boot);
     bootinfo.entry_tsc = entry_tsc;
+    bootinfo.unpacked_tsc = unpacked_tsc;
     if (err != 0) {
         pr_emerg("eggos: unreadable boot information (protocol %d at %#lx)\n", proto, info);
         machine_exit(EXIT_KERNEL_PANIC);
@@ -150,8 +152,13 @@ void kmain(int proto, phys_addr_t info, uint64_t entry_tsc)
     smp_boot();
 
     kernel_ready_ns = ktime_ns();
-    pr_notice("eggos: kernel ready in %lu.%03lu ms (TSC time since entry), %u CPUs\n",
-              kernel_ready_ns / 1000000, kernel_ready_ns / 1000 % 1000, ncpus);
+    char unpacking[40] = "";
+    if (unpacked_tsc != 0) {
+        uint64_t us = tsc_to_ns(unpacked_tsc - entry_tsc) / NSEC_PER_USEC;
+        snprintf(unpacking, sizeof(unpacking), "; unpacking %lu.%03lu ms", us / 1000, us % 1000);
+    }
+    pr_notice("eggos: kernel ready in %lu.%03lu ms (TSC time since entry%s), %u CPUs\n",
+              kernel_ready_ns / 1000000, kernel_ready_ns / 1000 % 1000, unpacking, ncpus);
 
     struct thread *init = thread_create("init", init_thread, NULL);
     struct thread *pginit = thread_create("pageinit", page_init_thread, NULL);

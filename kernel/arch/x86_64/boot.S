@@ -8,50 +8,23 @@
  *     the multiboot2 magic and %ebx the boot information address.
  * Both join boot32, which builds temporary page tables (identity and direct
  * map of the first 4 GiB, kernel image at -2 GiB), enters long mode and
- * jumps to kmain(protocol, info, entry_tsc) in the higher half. mm/paging.c
- * replaces these tables once it knows the memory map.
+ * jumps to kmain(protocol, info, entry_tsc, unpacked_tsc) in the higher
+ * half. mm/paging.c replaces these tables once it knows the memory map.
  *
  * This code and its tables live in .boot, linked at their physical address.
+ * In the packed image (build/eggos.elf) the unpacker (unpack.S) runs first,
+ * decodes the kernel to where it is linked and jumps here the same way.
  */
 #include "mm/layout.h"
 #include "core/boot.h"
+#include "arch/x86_64/bootheader.S.inc"
 
-#define MB2_MAGIC 0xe85250d6
-#define MB2_BOOT_MAGIC 0x36d76289
 #define PTE_P 0x1
 #define PTE_W 0x2
 #define PTE_PS 0x80
 
-	.section .multiboot2, "a"
-	.balign 8
-mb2_header:
-	.long MB2_MAGIC
-	.long 0 /* i386 protected mode */
-	.long mb2_header_end - mb2_header
-	.long -(MB2_MAGIC + (mb2_header_end - mb2_header))
-	/* Information request (optional): cmdline, modules, mmap, framebuffer, ACPI. */
-	.balign 8
-	.word 1, 1
-	.long 8 + 6 * 4
-	.long 1, 3, 6, 8, 14, 15
-	/* Page-align modules. */
-	.balign 8
-	.word 6, 0
-	.long 8
-	/* End tag. */
-	.balign 8
-	.word 0, 0
-	.long 8
-mb2_header_end:
-
-	/* PVH entry point: XEN_ELFNOTE_PHYS32_ENTRY (18). */
-	.section .note.xen, "a", @note
-	.balign 4
-	.long 4
-	.long 4
-	.long 18
-	.asciz "Xen"
-	.long _start_pvh
+	MB2_HEADER
+	PVH_NOTE _start_pvh
 
 	.section .boot.text, "ax"
 	.code32
@@ -73,12 +46,16 @@ _start_mb2:
 	mov %ebx, %edi
 
 boot32:
-	/* Timestamp the entry before anything else. */
+	/* Timestamp the entry before anything else, unless the unpacker
+	 * (unpack.S) came first: then it wrote the time it was entered, and
+	 * the time it was done to boot_unpacked_tsc. */
+	mov boot_entry_tsc, %eax
+	or boot_entry_tsc + 4, %eax
+	jnz 0f
 	rdtsc
 	mov %eax, boot_entry_tsc
 	mov %edx, boot_entry_tsc + 4
-
-	lgdt boot_gdt_desc
+0:	lgdt boot_gdt_desc
 	ljmp $0x08, $1f
 1:	mov $0x10, %eax
 	mov %eax, %ds
@@ -177,16 +154,21 @@ boot64:
 	xor %eax, %eax
 	mov %eax, %fs
 	mov %eax, %gs
-	/* Arguments for kmain: protocol (esi), info (edi), entry TSC. */
+	/* Arguments for kmain: protocol (esi), info (edi), entry TSC, unpacked TSC. */
 	mov %esi, %esi
 	mov %edi, %edi
 	mov boot_entry_tsc, %rdx
+	mov boot_unpacked_tsc, %rcx
 	movabs $kstart64, %rax
 	jmp *%rax
 
 	.section .boot.data, "aw"
 	.balign 8
+	/* Written by the unpacker, when there is one: keep them together. */
+	.globl boot_entry_tsc
 boot_entry_tsc:
+	.quad 0
+boot_unpacked_tsc:
 	.quad 0
 boot_info_save:
 	.long 0
@@ -226,7 +208,7 @@ boot_stack_top:
 kstart64:
 	lea boot_stack_top_hi(%rip), %rsp
 	xor %ebp, %ebp
-	/* rdi = protocol, rsi = info, rdx = entry tsc */
+	/* rdi = protocol, rsi = info, rdx = entry tsc, rcx = unpacked tsc */
 	xchg %rdi, %rsi
 	mov %esi, %esi
 	call kmain
