@@ -103,6 +103,8 @@ static void adopt_idle(struct cpu *c, struct thread *idle)
     timer_init(&idle->sleep_timer, NULL, NULL);
     c->idle = idle;
     c->current = idle;
+    c->stats.running = CPU_TIME_IDLE;
+    c->stats.since = ktime_ns();
 }
 
 void sched_init(void)
@@ -141,6 +143,22 @@ void thread_first_run(void)
     irq_enable();
 }
 
+static int time_kind(struct cpu *c, struct thread *t)
+{
+    return t == c->idle ? CPU_TIME_IDLE : t->task != NULL ? CPU_TIME_USER : CPU_TIME_KTHREAD;
+}
+
+/* Charge the time since the last switch to what ran, for /proc/stat. IRQs off. */
+static void account_switch(struct cpu *c, struct thread *next, uint64_t now)
+{
+    struct cpu_stats *st = &c->stats;
+
+    st->switches++;
+    st->ns[st->running] += now - st->since;
+    WRITE_ONCE(st->since, now);
+    WRITE_ONCE(st->running, time_kind(c, next));
+}
+
 static void __schedule(bool preempt)
 {
     uint64_t flags = irq_save();
@@ -168,6 +186,7 @@ static void __schedule(bool preempt)
         goto out_irq;
     }
     prev->runtime_ns += now - prev->switched_in;
+    account_switch(c, next, now);
     next->switched_in = now;
     next->slice_end = now + SCHED_SLICE_NS;
     rq->prev = prev;

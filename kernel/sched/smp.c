@@ -136,9 +136,9 @@ void smp_stop_others(void)
 
 void smp_init_handlers(void)
 {
-    irq_set_handler(VEC_RESCHED, resched_interrupt, NULL);
-    irq_set_handler(VEC_TLB, tlb_interrupt, NULL);
-    irq_set_handler(VEC_STOP, stop_interrupt, NULL);
+    irq_set_handler(VEC_RESCHED, resched_interrupt, NULL, "rescheduling IPI");
+    irq_set_handler(VEC_TLB, tlb_interrupt, NULL, "TLB shootdown IPI");
+    irq_set_handler(VEC_STOP, stop_interrupt, NULL, "stop IPI");
 }
 
 /* First C code of an application processor (trampoline.S). */
@@ -184,6 +184,8 @@ static bool start_ap(unsigned int idx, uint32_t apic_id)
     strscpy(idle->name, "idle", sizeof(idle->name));
     c->idle = idle;
     c->current = idle;
+    c->stats.running = CPU_TIME_IDLE;
+    c->stats.since = ktime_ns();
     cpus[idx] = c;
 
     memcpy(phys_to_virt(TRAMPOLINE_PA), trampoline_start, trampoline_end - trampoline_start);

@@ -34,6 +34,11 @@ struct tss {
 
 #define GDT_ENTRIES 10
 
+/* What a CPU spends its time on (struct cpu_stats). */
+#define CPU_TIME_KTHREAD 0 /* kernel threads */
+#define CPU_TIME_USER 1    /* application threads, their system calls included */
+#define CPU_TIME_IDLE 2
+
 struct cpu {
     struct cpu *self;
     struct thread *current;
@@ -45,6 +50,18 @@ struct cpu {
     bool online;
     volatile uint32_t tlb_pending; /* another CPU changed page tables: flush */
     struct thread *idle;
+    /*
+     * For /proc/stat and /proc/interrupts: written only by this CPU (with
+     * IRQs off or from its own interrupt path), read by anyone, unlocked.
+     */
+    struct cpu_stats {
+        uint64_t irqs[256]; /* interrupts and exceptions taken, by vector */
+        uint64_t switches;  /* context switches */
+        /* Time up to the last switch, by what ran: CPU_TIME_* */
+        uint64_t ns[3];
+        uint64_t since; /* the last switch (monotonic ns) */
+        int running;    /* CPU_TIME_* of the thread running since then */
+    } stats;
     uint64_t gdt[GDT_ENTRIES] __aligned(16);
     struct tss tss __aligned(16);
     void *ist_stacks[3];

@@ -94,8 +94,16 @@ typedef void (*irq_handler_t)(struct trapframe *tf, void *arg);
 /*
  * irq_set_handler installs fn for vector (0x20..0xff); the handler runs
  * with IRQs off and must be short. The LAPIC EOI is sent by the dispatcher.
+ * name (copied, cut to IRQ_NAME_MAX - 1 bytes) is what /proc/interrupts shows.
  */
-void irq_set_handler(unsigned int vector, irq_handler_t fn, void *arg);
+#define IRQ_NAME_MAX 32
+void irq_set_handler(unsigned int vector, irq_handler_t fn, void *arg, const char *name);
+
+/*
+ * The name of vector's handler into buf (size IRQ_NAME_MAX); false when
+ * the vector has none.
+ */
+bool irq_handler_name(unsigned int vector, char *buf);
 
 /* Allocate a free device vector; -1 when none is left. */
 int irq_alloc_vector(void);

@@ -18,6 +18,7 @@
 #include "core/panic.h"
 #include "core/printk.h"
 #include "lib/printf.h"
+#include "lib/string.h"
 #include "linux/entry.h"
 #include "mm/layout.h"
 #include "mm/vmap.h"
@@ -50,14 +51,24 @@ static const char *const exception_names[32] = {
 static struct {
     irq_handler_t fn;
     void *arg;
+    char name[IRQ_NAME_MAX];
 } handlers[256];
 
 static int next_vector = VEC_IRQ_BASE;
 
-void irq_set_handler(unsigned int vector, irq_handler_t fn, void *arg)
+void irq_set_handler(unsigned int vector, irq_handler_t fn, void *arg, const char *name)
 {
+    snprintf(handlers[vector].name, sizeof(handlers[vector].name), "%s", name);
     handlers[vector].arg = arg;
     WRITE_ONCE(handlers[vector].fn, fn);
+}
+
+bool irq_handler_name(unsigned int vector, char *buf)
+{
+    if (vector >= ARRAY_SIZE(handlers) || READ_ONCE(handlers[vector].fn) == NULL)
+        return false;
+    memcpy(buf, handlers[vector].name, IRQ_NAME_MAX);
+    return true;
 }
 
 int irq_alloc_vector(void)
@@ -192,6 +203,7 @@ void trap_dispatch(struct trapframe *tf)
 {
     unsigned int v = tf->vector;
 
+    this_cpu()->stats.irqs[v]++;
     if (v < 32) {
         if (tf_from_user(tf))
             user_exception(tf);

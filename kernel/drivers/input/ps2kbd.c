@@ -169,7 +169,7 @@ void ps2kbd_init(void (*receive)(const char *buf, size_t n))
         return;
     }
     kbd.receive = receive;
-    irq_set_handler((unsigned int)vec, kbd_interrupt, NULL);
+    irq_set_handler((unsigned int)vec, kbd_interrupt, NULL, "i8042 keyboard");
     ioapic_route_isa(1, (uint8_t)vec, lapic_id());
     pr_info("ps2kbd: keyboard on IRQ 1 (vector %d)\n", vec);
 }

@@ -14,6 +14,7 @@
 #include "arch/x86_64/cpu.h"
 #include "core/printk.h"
 #include "lib/errno.h"
+#include "lib/printf.h"
 #include "lib/string.h"
 #include "mm/kmalloc.h"
 #include "mm/vmap.h"
@@ -272,6 +273,17 @@ static uint32_t msi_address(void)
     return MSI_ADDRESS_BASE | (lapic_id() << MSI_DEST_SHIFT);
 }
 
+/* Install fn for vec, named after the driver and the function: "virtio-net 00:02.0 MSI-X 1". */
+static void pci_irq_handler(struct pci_dev *d, unsigned int vec, irq_handler_t fn, void *arg,
+                            const char *kind, unsigned int index)
+{
+    char name[IRQ_NAME_MAX];
+
+    snprintf(name, sizeof(name), "%s %02x:%02x.%x %s %u",
+             d->driver != NULL ? d->driver->name : "pci", d->bus, d->slot, d->func, kind, index);
+    irq_set_handler(vec, fn, arg, name);
+}
+
 static int setup_msix(struct pci_dev *d, unsigned int cap, unsigned int want, irq_handler_t fn,
                       void *const *args)
 {
@@ -293,7 +305,7 @@ static int setup_msix(struct pci_dev *d, unsigned int cap, unsigned int want, ir
         int vec = irq_alloc_vector();
         if (vec < 0)
             return i == 0 ? -EBUSY : (int)i;
-        irq_set_handler((unsigned int)vec, fn, args[i]);
+        pci_irq_handler(d, (unsigned int)vec, fn, args[i], "MSI-X", i);
         *(volatile uint32_t *)(e + MSIX_ENTRY_ADDR_LO) = msi_address();
         *(volatile uint32_t *)(e + MSIX_ENTRY_ADDR_HI) = 0;
         *(volatile uint32_t *)(e + MSIX_ENTRY_DATA) = (uint32_t)vec;
@@ -310,7 +322,7 @@ static int setup_msi(struct pci_dev *d, unsigned int cap, irq_handler_t fn, void
 
     if (vec < 0)
         return -EBUSY;
-    irq_set_handler((unsigned int)vec, fn, args[0]);
+    pci_irq_handler(d, (unsigned int)vec, fn, args[0], "MSI", 0);
     pci_write32(d, cap + MSI_ADDR_LO, msi_address());
     if (ctrl & MSI_CTRL_64BIT) {
         pci_write32(d, cap + MSI_ADDR_LO + 4, 0);
@@ -337,7 +349,7 @@ static int setup_intx(struct pci_dev *d, irq_handler_t fn, void *const *args)
     vec = irq_alloc_vector();
     if (vec < 0)
         return -EBUSY;
-    irq_set_handler((unsigned int)vec, fn, args[0]);
+    pci_irq_handler(d, (unsigned int)vec, fn, args[0], "INTx", 0);
     if (ioapic_route_gsi(d->irq_line, (uint8_t)vec, IRQ_LEVEL, lapic_id()) != 0)
         return -ENODEV;
     pci_write16(d, PCI_COMMAND, pci_read16(d, PCI_COMMAND) & ~PCI_COMMAND_INTX_DISABLE);
@@ -402,11 +414,12 @@ static void try_probe(struct pci_dev *d, const struct pci_driver *drv)
 
     if (d->driver != NULL || (id = match(drv, d)) == NULL)
         return;
+    d->driver = drv; /* during the probe too: pci_setup_irq names vectors after it */
     err = drv->probe(d, id);
     if (err == 0) {
-        d->driver = drv;
         pr_info("pci %02x:%02x.%u: %s\n", d->bus, d->slot, d->func, drv->name);
     } else {
+        d->driver = NULL;
         pr_warn("pci %02x:%02x.%u: %s probe failed (%d)\n", d->bus, d->slot, d->func, drv->name,
                 err);
     }

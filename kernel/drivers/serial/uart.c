@@ -99,7 +99,7 @@ void uart_enable_rx(void (*rx)(uint8_t byte))
     if (vec < 0)
         return;
     rx_handler = rx;
-    irq_set_handler(vec, uart_interrupt, NULL);
+    irq_set_handler(vec, uart_interrupt, NULL, "serial");
     ioapic_route_isa(4, vec, lapic_id());
     outb(COM1 + REG_IER, 0x01); /* received data available */
 }

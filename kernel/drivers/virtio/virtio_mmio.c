@@ -183,7 +183,7 @@ static int mmio_setup_irq(struct virtio_device *vd, unsigned int nqueues)
     (void)nqueues;
     if (vec < 0)
         return -EBUSY;
-    irq_set_handler((unsigned int)vec, mmio_interrupt, vm);
+    irq_set_handler((unsigned int)vec, mmio_interrupt, vm, "virtio-mmio");
     if (ioapic_route_gsi(vm->gsi, (uint8_t)vec, vm->irq_flags, lapic_id()) != 0)
         return -ENODEV;
     return 0;

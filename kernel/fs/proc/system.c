@@ -1,6 +1,6 @@
 /*
  * system.c - the system-wide files of /proc and /sys: meminfo, cpuinfo,
- * uptime, loadavg, stat, version, filesystems, mounts, the sysctls under
+ * uptime, loadavg, stat, interrupts, version, filesystems, mounts, the sysctls under
  * /proc/sys, and the one /sys file Go's runtime reads
  * (kernel/mm/transparent_hugepage/hpage_pmd_size).
  *
@@ -9,6 +9,7 @@
  */
 #include "arch/x86_64/cpu.h"
 #include "arch/x86_64/percpu.h"
+#include "arch/x86_64/trap.h"
 #include "core/random.h"
 #include "core/time.h"
 #include "fs/internal.h"
@@ -205,20 +206,94 @@ static int show_loadavg(struct seqbuf *s, void *ctx)
     return 0;
 }
 
+/* CPU c's time by CPU_TIME_*, up to now (struct cpu_stats, read unlocked). */
+static void cpu_times(const struct cpu *c, uint64_t now, uint64_t ns[3])
+{
+    uint64_t since = READ_ONCE(c->stats.since);
+    int running = READ_ONCE(c->stats.running);
+
+    for (int i = 0; i < 3; i++)
+        ns[i] = READ_ONCE(c->stats.ns[i]);
+    if (now > since && running >= 0 && running < 3)
+        ns[running] += now - since;
+}
+
+static uint64_t irqs_total(const struct cpu *c)
+{
+    uint64_t n = 0;
+
+    for (unsigned int v = 0; v < ARRAY_SIZE(c->stats.irqs); v++)
+        n += READ_ONCE(c->stats.irqs[v]);
+    return n;
+}
+
+/*
+ * As Linux: jiffies (USER_HZ) per CPU as user, nice, system, idle, iowait,
+ * irq, softirq, steal, guest, guest_nice. Application threads count as
+ * user (their system calls included: the kernel does not split them) and
+ * kernel threads as system.
+ */
 static int show_stat(struct seqbuf *s, void *ctx)
 {
     uint64_t now = ktime_ns(), boot = (ktime_real_ns() - now) / NSEC_PER_SEC;
-    uint64_t ticks = now / (NSEC_PER_SEC / USER_HZ);
+    uint64_t all[3] = {0}, ns[3], intr = 0, ctxt = 0;
+    const uint64_t tick = NSEC_PER_SEC / USER_HZ;
 
     (void)ctx;
-    /* CPU time per state is not split yet: all of it shows as idle. */
-    seq_printf(s, "cpu  0 0 0 %lu 0 0 0 0 0 0\n", ticks * ncpus);
-    for (unsigned int cpu = 0; cpu < ncpus; cpu++)
-        seq_printf(s, "cpu%u 0 0 0 %lu 0 0 0 0 0 0\n", cpu, ticks);
+    for (unsigned int i = 0; i < ncpus; i++) {
+        const struct cpu *c = cpus[i];
+        if (c == NULL)
+            continue;
+        cpu_times(c, now, ns);
+        for (int k = 0; k < 3; k++)
+            all[k] += ns[k];
+        intr += irqs_total(c);
+        ctxt += READ_ONCE(c->stats.switches);
+    }
+    seq_printf(s, "cpu  %lu 0 %lu %lu 0 0 0 0 0 0\n", all[CPU_TIME_USER] / tick,
+               all[CPU_TIME_KTHREAD] / tick, all[CPU_TIME_IDLE] / tick);
+    for (unsigned int i = 0; i < ncpus; i++) {
+        if (cpus[i] == NULL)
+            continue;
+        cpu_times(cpus[i], now, ns);
+        seq_printf(s, "cpu%u %lu 0 %lu %lu 0 0 0 0 0 0\n", i, ns[CPU_TIME_USER] / tick,
+                   ns[CPU_TIME_KTHREAD] / tick, ns[CPU_TIME_IDLE] / tick);
+    }
     seq_printf(s,
-               "intr 0\nctxt 0\nbtime %lu\nprocesses 1\nprocs_running 1\nprocs_blocked 0\n"
+               "intr %lu\nctxt %lu\nbtime %lu\nprocesses 1\nprocs_running 1\nprocs_blocked 0\n"
                "softirq 0 0 0 0 0 0 0 0 0 0 0\n",
-               boot);
+               intr, ctxt, boot);
+    return 0;
+}
+
+/*
+ * Like Linux's: a column per CPU, a row per vector that has a handler
+ * (named by its driver), then the exceptions taken (page faults mostly).
+ */
+static int show_interrupts(struct seqbuf *s, void *ctx)
+{
+    char name[IRQ_NAME_MAX];
+
+    (void)ctx;
+    seq_puts(s, "     ");
+    for (unsigned int i = 0; i < ncpus; i++)
+        seq_printf(s, " %10s%-2u", "CPU", i);
+    seq_puts(s, "\n");
+    for (unsigned int v = 0; v < 256; v++) {
+        bool exception = v < 32;
+        uint64_t sum = 0;
+        if (!exception && !irq_handler_name(v, name))
+            continue;
+        for (unsigned int i = 0; i < ncpus; i++)
+            if (cpus[i] != NULL)
+                sum += READ_ONCE(cpus[i]->stats.irqs[v]);
+        if (exception && sum == 0)
+            continue;
+        seq_printf(s, "%4u:", v);
+        for (unsigned int i = 0; i < ncpus; i++)
+            seq_printf(s, " %12lu", cpus[i] != NULL ? READ_ONCE(cpus[i]->stats.irqs[v]) : 0ul);
+        seq_printf(s, "   %s\n", exception ? "exception" : name);
+    }
     return 0;
 }
 
@@ -310,6 +385,7 @@ void proc_system_init(void)
     proc_create("uptime", 0444, show_uptime, NULL);
     proc_create("loadavg", 0444, show_loadavg, NULL);
     proc_create("stat", 0444, show_stat, NULL);
+    proc_create("interrupts", 0444, show_interrupts, NULL);
     proc_create("version", 0444, show_version, NULL);
     proc_create("filesystems", 0444, show_filesystems, NULL);
     proc_symlink("mounts", "self/mounts");

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+	"time"
 )
 
 func init() {
@@ -207,9 +208,8 @@ func procSystem(c *t) {
 	if v := readText(c, "/proc/version"); !strings.HasPrefix(v, "Linux version ") {
 		c.Errorf("version %q", v)
 	}
-	if s := readText(c, "/proc/stat"); !strings.HasPrefix(s, "cpu ") || !strings.Contains(s, "\nbtime ") {
-		c.Errorf("stat %q", s)
-	}
+	procStat(c)
+	procInterrupts(c)
 	if s := readText(c, "/sys/kernel/mm/transparent_hugepage/hpage_pmd_size"); s != "2097152\n" {
 		c.Errorf("hpage_pmd_size %q", s)
 	}
@@ -220,6 +220,86 @@ func procSystem(c *t) {
 	if err := os.WriteFile("/proc/meminfo", []byte("x"), 0); err == nil {
 		c.Errorf("writing /proc/meminfo succeeded")
 	}
+}
+
+// statLine returns the numbers after key in /proc/stat text.
+func statLine(text, key string) []uint64 {
+	for _, line := range strings.Split(text, "\n") {
+		f := strings.Fields(line)
+		if len(f) > 1 && f[0] == key {
+			var ns []uint64
+			for _, s := range f[1:] {
+				n, _ := strconv.ParseUint(s, 10, 64)
+				ns = append(ns, n)
+			}
+			return ns
+		}
+	}
+	return nil
+}
+
+// /proc/stat counts what the CPUs did: busy work shows as user time,
+// sleeping as idle time, and context switches and interrupts go up.
+func procStat(c *t) {
+	s0 := readText(c, "/proc/stat")
+	if !strings.HasPrefix(s0, "cpu ") || !strings.Contains(s0, "\nbtime ") {
+		c.Errorf("stat %q", s0)
+		return
+	}
+	for i := 0; i < runtime.NumCPU(); i++ {
+		if statLine(s0, "cpu"+strconv.Itoa(i)) == nil {
+			c.Errorf("stat has no cpu%d line:\n%s", i, s0)
+		}
+	}
+	end := time.Now().Add(150 * time.Millisecond)
+	for x := 0; time.Now().Before(end); x++ {
+		_ = x * x
+	}
+	time.Sleep(150 * time.Millisecond)
+	s1 := readText(c, "/proc/stat")
+	a, b := statLine(s0, "cpu"), statLine(s1, "cpu")
+	if len(a) < 4 || len(b) < 4 {
+		c.Errorf("stat cpu lines %v %v", a, b)
+		return
+	}
+	// Jiffies of 10 ms: 150 ms of each should show as at least 5.
+	if user := b[0] - a[0]; user < 5 {
+		c.Errorf("150 ms of spinning added %d user jiffies", user)
+	}
+	if idle := b[3] - a[3]; idle < 5 {
+		c.Errorf("150 ms of sleep added %d idle jiffies", idle)
+	}
+	for _, key := range []string{"ctxt", "intr"} {
+		x, y := statLine(s0, key), statLine(s1, key)
+		if len(x) == 0 || len(y) == 0 || y[0] <= x[0] {
+			c.Errorf("stat %s did not go up: %v -> %v", key, x, y)
+		}
+	}
+}
+
+// /proc/interrupts has a column per CPU and counts the timer.
+func procInterrupts(c *t) {
+	text := readText(c, "/proc/interrupts")
+	lines := strings.Split(text, "\n")
+	if len(lines) < 2 || strings.Count(lines[0], "CPU") != runtime.NumCPU() {
+		c.Errorf("interrupts header %q", lines[0])
+		return
+	}
+	for _, line := range lines[1:] {
+		f := strings.Fields(line)
+		if len(f) >= 2+runtime.NumCPU() && f[len(f)-1] == "timer" {
+			var sum uint64
+			for _, s := range f[1 : 1+runtime.NumCPU()] {
+				n, _ := strconv.ParseUint(s, 10, 64)
+				sum += n
+			}
+			if sum == 0 {
+				c.Errorf("timer row %q counts nothing", line)
+			}
+			return
+		}
+	}
+	c.Errorf("no timer row in /proc/interrupts:\n%s", text)
 }
 
 func procSysctl(c *t) {
