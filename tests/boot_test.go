@@ -71,7 +71,7 @@ func TestSelftests(t *testing.T) {
 			wantStatus(t, res, 0)
 			wantConsole(t, res, "selftest paging: ok", "selftest heap_stress: ok",
 				"selftest threads: ok", "selftest waitq: ok", "selftest timer_accuracy: ok",
-				"selftest wake_ends_slice: ok")
+				"selftest wake_ends_slice: ok", "selftest mutex_contention: ok", "selftest timer_slack: ok")
 			if !regexp.MustCompile(`selftest: \d+ run, 0 failed`).MatchString(res.Console) {
 				t.Errorf("not every self-test passed")
 			}
@@ -131,7 +131,7 @@ func TestReadyLine(t *testing.T) {
 
 // The self-tests TestSMPBoot runs.
 const smpSelftests = "vm_hugepages,kstack_guard,heap_stress,paging,memory_all,page_alloc,waitq," +
-	"wake_ends_slice,preemption,threads"
+	"wake_ends_slice,preemption,threads,mutex_contention"
 
 // Every CPU QEMU gives is started, and the self-tests pass with several.
 func TestSMPBoot(t *testing.T) {

@@ -12,10 +12,13 @@
  * (socket.c) waits after dropping it. The stack's notify callback runs
  * under net_lock and only records the mask and wakes waiters.
  *
- * Time: the "net" kernel thread sleeps until the stack's next deadline.
- * Every entry point ends in net_unlock(), which wakes the thread early when
- * the call created an earlier deadline (a segment sent arms its
- * retransmission timer, a delayed ACK, ...).
+ * Time: one kernel timer (net_tm) is armed for the stack's next deadline,
+ * and when it fires it wakes the "net" kernel thread, which runs
+ * net_timer() and arms it again. Every entry point ends in net_unlock(),
+ * which moves the timer earlier when the call created an earlier deadline
+ * (a segment sent arms its retransmission timer, a delayed ACK, ...).
+ * That costs a timer_add on the calling CPU; waking the thread to re-plan
+ * instead cost a context switch, often an IPI, per packet sent.
  */
 #include "core/main.h"
 #include "core/printk.h"
@@ -36,9 +39,16 @@
 static struct mutex net_lock = MUTEX_INIT(net_lock);
 static struct netstack *the_stack; /* set once at boot */
 
-/* The timer thread's plan, guarded by net_lock (kick is read locklessly). */
+/*
+ * The stack's timers: net_tm is armed for timer_planned (both guarded by
+ * net_lock); its callback sets timer_due (atomic) and wakes the thread.
+ * TCP's timers are coarse, so net_tm may fire up to NET_TIMER_SLACK late
+ * and share an interrupt with other timers.
+ */
+#define NET_TIMER_SLACK NSEC_PER_MSEC
 static uint64_t timer_planned = UINT64_MAX;
-static bool timer_kick;
+static struct timer net_tm;
+static bool timer_due;
 static struct waitq timer_wq = WAITQ_INIT(timer_wq);
 
 static bool net_lock_held(void)
@@ -51,33 +61,43 @@ static void net_lock_take(void)
     mutex_lock(&net_lock);
 }
 
-/* Drop net_lock, waking the timer thread if the call moved the next deadline earlier. */
+/* Arm net_tm for the stack's deadline next. net_lock held. */
+static void net_timer_plan(uint64_t next)
+{
+    timer_planned = next;
+    if (next == UINT64_MAX)
+        timer_del(&net_tm); /* a callback racing this only causes one idle run */
+    else
+        timer_add_slack(&net_tm, next + NET_TIMER_SLACK, NET_TIMER_SLACK);
+}
+
+/* Drop net_lock, moving net_tm earlier if the call made an earlier deadline. */
 static void net_unlock(void)
 {
     uint64_t next = net_next_deadline(the_stack);
-    bool kick = next < timer_planned;
 
-    if (kick) {
-        timer_planned = next;
-        WRITE_ONCE(timer_kick, true);
-    }
+    if (next < timer_planned)
+        net_timer_plan(next);
     mutex_unlock(&net_lock);
-    if (kick)
-        waitq_wake_all(&timer_wq);
+}
+
+/* Timer interrupt: the stack has something due. */
+static void net_tm_fire(struct timer *t)
+{
+    (void)t;
+    WRITE_ONCE(timer_due, true);
+    waitq_wake_all(&timer_wq);
 }
 
 static void net_timer_thread(void *arg)
 {
     (void)arg;
     for (;;) {
-        uint64_t next;
-
+        wait_event(&timer_wq, READ_ONCE(timer_due), 0, 0);
+        WRITE_ONCE(timer_due, false);
         mutex_lock(&net_lock);
-        next = net_timer(the_stack, ktime_ns());
-        timer_planned = next;
-        WRITE_ONCE(timer_kick, false);
+        net_timer_plan(net_timer(the_stack, ktime_ns()));
         mutex_unlock(&net_lock);
-        wait_event(&timer_wq, READ_ONCE(timer_kick), next == UINT64_MAX ? 0 : MAX(next, 1), 0);
     }
 }
 
@@ -154,6 +174,7 @@ void net_kernel_init(void)
         return;
     }
     net_set_lock_check(the_stack, net_lock_held);
+    timer_init(&net_tm, net_tm_fire, NULL);
     net_proc_init();
     t = thread_create("net", net_timer_thread, NULL);
     if (t == NULL) {

@@ -161,6 +161,9 @@ struct task *task_create(struct process *p, struct thread *th)
     t->tid = th->tid;
     t->syscall_nr = -1;
     t->altstack.ss_flags = SS_DISABLE;
+    /* As on Linux, a new thread has its creator's timer slack. */
+    th->timer_slack_ns =
+        current_thread()->task != NULL ? current_thread()->timer_slack_ns : TIMER_SLACK_USER;
     th->task = t;
     flags = spin_lock_irqsave(&p->lock);
     list_add_tail(&t->proc_link, &p->threads);

@@ -19,6 +19,8 @@
 #define PR_GET_PDEATHSIG 2
 #define PR_GET_DUMPABLE 3
 #define PR_SET_DUMPABLE 4
+#define PR_SET_TIMERSLACK 29
+#define PR_GET_TIMERSLACK 30
 #define PR_SET_NAME 15
 #define PR_GET_NAME 16
 #define PR_SET_NO_NEW_PRIVS 38
@@ -254,6 +256,12 @@ SYSCALL_DEFINE5(prctl, int, option, uint64_t, a2, uint64_t, a3, uint64_t, a4, ui
         memset(name, 0, sizeof(name));
         strscpy(name, th->name, sizeof(name));
         return copy_to_user((void *)a2, name, sizeof(name));
+    case PR_SET_TIMERSLACK:
+        /* 0 restores the default; more than the timers allow is capped. */
+        th->timer_slack_ns = a2 == 0 ? TIMER_SLACK_USER : MIN(a2, TIMER_SLACK_MAX);
+        return 0;
+    case PR_GET_TIMERSLACK:
+        return (long)th->timer_slack_ns;
     case PR_SET_PDEATHSIG:
         return a2 <= NSIG ? 0 : -EINVAL;
     case PR_GET_PDEATHSIG:

@@ -16,8 +16,10 @@
 #include "arch/x86_64/cpu.h"
 #include "arch/x86_64/percpu.h"
 #include "core/panic.h"
+#include "core/params.h"
 #include "core/time.h"
 #include "lib/errno.h"
+#include "lib/string.h"
 #include "sched/sched.h"
 #include "sched/smp.h"
 #include "sched/spinlock.h"
@@ -297,8 +299,10 @@ void schedule_until(uint64_t deadline)
             sched_unblock_self();
             return;
         }
+        uint64_t slack = t->timer_slack_ns;
         timer_init(&t->sleep_timer, sleep_timer_fn, t);
-        timer_add(&t->sleep_timer, deadline);
+        timer_add_slack(&t->sleep_timer,
+                        deadline > UINT64_MAX - slack ? UINT64_MAX : deadline + slack, slack);
     }
     schedule();
     if (deadline != 0)
@@ -389,13 +393,47 @@ static bool others_busy(unsigned int me)
     return false;
 }
 
+/*
+ * How long an idle CPU polls its run queue before it halts (idle_poll_us=,
+ * default IDLE_POLL_NS). A halted CPU must be woken by an IPI: an exit to
+ * the hypervisor for the waker and an interrupt for this CPU. Work that
+ * comes within the poll is picked up without either.
+ */
+#define IDLE_POLL_NS (50 * NSEC_PER_USEC)
+static uint64_t idle_poll_ns = IDLE_POLL_NS;
+
+static int set_idle_poll(const char *val)
+{
+    uint64_t us;
+
+    if (val == NULL || kstrtou64(val, 10, &us) != 0 || us > 10000)
+        return -EINVAL;
+    idle_poll_ns = us * NSEC_PER_USEC;
+    return 0;
+}
+KERNEL_PARAM("idle_poll_us", set_idle_poll);
+
+static bool idle_has_work(struct cpu *c)
+{
+    return c->need_resched || READ_ONCE(runqueues[c->id].nr_ready) > 0 || others_busy(c->id);
+}
+
 void sched_idle(void)
 {
     struct cpu *c = this_cpu();
 
     for (;;) {
+        if (idle_poll_ns != 0 && !idle_has_work(c)) {
+            uint64_t end = ktime_ns() + idle_poll_ns;
+            WRITE_ONCE(c->idle_polling, true);
+            while (!idle_has_work(c) && ktime_ns() < end)
+                cpu_relax();
+            WRITE_ONCE(c->idle_polling, false);
+            /* Wakers read idle_polling after their enqueue (smp_send_resched). */
+            __atomic_thread_fence(__ATOMIC_SEQ_CST);
+        }
         irq_disable();
-        if (c->need_resched || READ_ONCE(runqueues[c->id].nr_ready) > 0 || others_busy(c->id)) {
+        if (idle_has_work(c)) {
             irq_enable();
             schedule();
             continue;

@@ -54,13 +54,27 @@ unsigned int cpus_online(void)
     return READ_ONCE(online_count);
 }
 
+/*
+ * An IPI is an exit to the hypervisor for the sender and an interrupt for
+ * the receiver, so none is sent where it would change nothing: to a CPU
+ * whose idle loop is polling its run queue (sched_idle), or to one that
+ * has an IPI on its way already and has not taken it yet. The fence
+ * orders the caller's enqueue before the read of idle_polling; sched_idle
+ * clears it, fences and looks at its queue once more before it halts.
+ */
 void smp_send_resched(unsigned int cpu)
 {
+    struct cpu *c;
+
     /* This CPU notices on its own at its next scheduling point. */
-    if (cpu == cpu_id())
+    if (cpu == cpu_id() || cpu >= ncpus || (c = cpus[cpu]) == NULL || !c->online)
         return;
-    if (cpu < ncpus && cpus[cpu] != NULL && cpus[cpu]->online)
-        lapic_send_ipi(cpus[cpu]->apic_id, VEC_RESCHED);
+    __atomic_thread_fence(__ATOMIC_SEQ_CST);
+    if (READ_ONCE(c->idle_polling))
+        return;
+    if (__atomic_exchange_n(&c->resched_ipi, 1, __ATOMIC_SEQ_CST) != 0)
+        return;
+    lapic_send_ipi(c->apic_id, VEC_RESCHED);
 }
 
 /* The reschedule IPI: the IRQ exit path does the work. */
@@ -68,6 +82,8 @@ static void resched_interrupt(struct trapframe *tf, void *arg)
 {
     (void)tf;
     (void)arg;
+    /* From here on a new request needs a new IPI: this one is taken. */
+    __atomic_store_n(&this_cpu()->resched_ipi, 0, __ATOMIC_SEQ_CST);
     this_cpu()->need_resched = true;
     cputimers_cpu_kick();
 }

@@ -51,6 +51,7 @@ struct thread {
     uint64_t switched_in;
 
     struct timer sleep_timer; /* wakes the thread from timed sleeps */
+    uint64_t timer_slack_ns;  /* its timed sleeps may end this much late (timer.h) */
 
     /* Architecture state of user threads. */
     struct trapframe *utf; /* user registers, top of kstack */

@@ -1,10 +1,11 @@
 /*
  * timer.c - per-CPU timer lists and the timer interrupt.
  *
- * The hardware timer of a CPU is always programmed for the earlier of its
- * first pending timer and the end of the running thread's time slice
- * (when another thread is waiting); with nothing to do it is left idle
- * (tickless). Callbacks run after their timer is unlinked and the list
+ * The hardware timer of a CPU always fires by the earlier of its first
+ * pending timer and the end of the running thread's time slice (when
+ * another thread is waiting), possibly before: a deadline that moved later
+ * is not reprogrammed, the interrupt just finds nothing due and arms the
+ * next one. With nothing to do the timer is left idle (tickless). Callbacks run after their timer is unlinked and the list
  * lock dropped, so a callback may take run queue locks (thread_wake).
  */
 #include "arch/x86_64/percpu.h"
@@ -19,7 +20,7 @@
 struct timer_base {
     spinlock_t lock;
     struct list_head pending; /* sorted by deadline; guarded by lock */
-    uint64_t armed;           /* deadline the hardware is set for */
+    uint64_t armed;           /* the hardware fires by then (UINT64_MAX: not armed) */
 };
 
 static struct timer_base bases[MAX_CPUS];
@@ -31,10 +32,19 @@ void timer_init(struct timer *t, void (*fn)(struct timer *t), void *arg)
     t->cpu = -1;
     t->running = false;
     t->deadline = 0;
+    t->slack = 0;
     list_init(&t->link);
 }
 
-/* Program the hardware for the earliest event. Called with base->lock held. */
+/*
+ * Make sure the hardware fires by the earliest event. Called with
+ * base->lock held. A timer already armed for that time or earlier is left
+ * alone: when it fires, the interrupt finds what is due and arms the next
+ * one. Programming the timer is an exit to the hypervisor (the LAPIC is
+ * emulated), and every context switch asks: moving a slice end later at
+ * each switch cost a write each time; now it costs an early interrupt per
+ * slice at most.
+ */
 static void rearm_locked(struct timer_base *b)
 {
     uint64_t next = sched_slice_deadline();
@@ -43,10 +53,8 @@ static void rearm_locked(struct timer_base *b)
         struct timer *first = list_first_entry(&b->pending, struct timer, link);
         next = MIN(next, first->deadline);
     }
-    if (next == UINT64_MAX) {
-        b->armed = UINT64_MAX;
+    if (next >= b->armed)
         return;
-    }
     b->armed = next;
     timer_hw_arm(next);
 }
@@ -83,6 +91,11 @@ static bool unlink_timer(struct timer *t)
 
 void timer_add(struct timer *t, uint64_t deadline)
 {
+    timer_add_slack(t, deadline, 0);
+}
+
+void timer_add_slack(struct timer *t, uint64_t deadline, uint64_t slack)
+{
     struct timer_base *b;
     struct list_head *pos;
     uint64_t flags;
@@ -92,6 +105,7 @@ void timer_add(struct timer *t, uint64_t deadline)
     b = &bases[cpu_id()];
     spin_acquire(&b->lock);
     t->deadline = deadline;
+    t->slack = MIN(MIN(slack, TIMER_SLACK_MAX), deadline);
     t->cpu = cpu_id();
     /* Insert before the first timer that expires later (FIFO among equals). */
     list_for_each (pos, &b->pending) {
@@ -127,16 +141,25 @@ static void timer_interrupt(struct trapframe *tf, void *arg)
     (void)tf;
     (void)arg;
     spin_acquire(&b->lock);
-    while (!list_empty(&b->pending)) {
-        struct timer *t = list_first_entry(&b->pending, struct timer, link);
-        if (t->deadline > now)
+    for (;;) {
+        struct timer *t, *due = NULL;
+        /* Every timer whose range has begun; past now + TIMER_SLACK_MAX none has. */
+        list_for_each_entry (t, &b->pending, link) {
+            if (t->deadline > now + TIMER_SLACK_MAX)
+                break;
+            if (t->deadline - t->slack <= now) {
+                due = t;
+                break;
+            }
+        }
+        if (due == NULL)
             break;
-        list_del(&t->link);
-        t->cpu = -1;
-        t->running = true;
+        list_del(&due->link);
+        due->cpu = -1;
+        due->running = true;
         spin_release(&b->lock);
-        t->fn(t);
-        WRITE_ONCE(t->running, false);
+        due->fn(due);
+        WRITE_ONCE(due->running, false);
         spin_acquire(&b->lock);
         now = ktime_ns();
     }
@@ -178,6 +201,6 @@ void timers_init_cpu(void)
     list_init(&b->pending);
     b->armed = UINT64_MAX;
     if (cpu_id() == 0)
-        irq_set_handler(VEC_TIMER, timer_interrupt, NULL);
+        irq_set_handler(VEC_TIMER, timer_interrupt, NULL, "timer");
     timer_hw_init(VEC_TIMER);
 }

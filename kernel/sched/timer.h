@@ -6,6 +6,13 @@
  * one (or the end of the running thread's time slice). Callbacks run in
  * interrupt context with IRQs off, after the timer has been removed from
  * its list; they must not sleep.
+ *
+ * Slack, as Linux's hrtimer ranges: a timer with slack s may run anywhere
+ * in [deadline - s, deadline]. The hardware is programmed for deadlines,
+ * the latest allowed times, and an interrupt runs every timer whose range
+ * has begun, so timers near each other share one interrupt. Each thread's
+ * sleeps get its timer_slack_ns (prctl PR_SET_TIMERSLACK), 50 us for
+ * applications as on Linux: they end up to that much late, never early.
  */
 #pragma once
 
@@ -13,7 +20,8 @@
 #include "lib/types.h"
 
 struct timer {
-    uint64_t deadline; /* monotonic ns */
+    uint64_t deadline; /* monotonic ns: the latest it may run */
+    uint64_t slack;    /* it may run this much before deadline */
     void (*fn)(struct timer *t);
     void *arg;
     int cpu;               /* whose list it is on; -1 when not pending */
@@ -23,8 +31,15 @@ struct timer {
 
 void timer_init(struct timer *t, void (*fn)(struct timer *t), void *arg);
 
+/* The most slack a timer may have (the interrupt looks this far ahead). */
+#define TIMER_SLACK_MAX (10ull * 1000 * 1000)
+/* An application thread's slack, as Linux's default timer_slack_ns. */
+#define TIMER_SLACK_USER (50ull * 1000)
+
 /* Arm (or re-arm) t for deadline on this CPU. */
 void timer_add(struct timer *t, uint64_t deadline);
+/* The same, to run in [deadline - slack, deadline]; slack <= TIMER_SLACK_MAX. */
+void timer_add_slack(struct timer *t, uint64_t deadline, uint64_t slack);
 
 /*
  * Disarm t. Returns true when it was pending. When its callback is running

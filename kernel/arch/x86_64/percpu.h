@@ -49,6 +49,8 @@ struct cpu {
     bool need_resched; /* set by the timer or a wakeup; checked on IRQ exit */
     bool online;
     volatile uint32_t tlb_pending; /* another CPU changed page tables: flush */
+    volatile uint32_t resched_ipi; /* a rescheduling IPI is on its way (smp.c) */
+    volatile bool idle_polling;    /* the idle loop watches the run queue: no IPI needed */
     struct thread *idle;
     /*
      * For /proc/stat and /proc/interrupts: written only by this CPU (with

@@ -4,6 +4,7 @@ import (
 	"runtime"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 )
 
@@ -74,6 +75,42 @@ func testTimers(c *t) {
 	// Wall clock is plausible (the RTC was read at boot): after 2020.
 	if time.Now().Year() < 2020 {
 		c.Errorf("wall clock says %v", time.Now())
+	}
+	timerSlack(c)
+}
+
+// prctl's timer slack, as on Linux: 50 us by default, settable, and 0
+// gives the default back. A nanosleep ends no earlier than asked whatever
+// the slack.
+func timerSlack(c *t) {
+	const prSetTimerslack, prGetTimerslack = 29, 30
+	prctl := func(op, arg uintptr) uintptr {
+		r, _, e := syscall.RawSyscall(syscall.SYS_PRCTL, op, arg, 0)
+		if e != 0 {
+			c.Errorf("prctl(%d, %d): %v", op, arg, e)
+		}
+		return r
+	}
+	runtime.LockOSThread() // the slack is per thread
+	defer runtime.UnlockOSThread()
+	if s := prctl(prGetTimerslack, 0); s != 50000 {
+		c.Errorf("default timer slack %d ns, want 50000", s)
+	}
+	prctl(prSetTimerslack, 2000000)
+	if s := prctl(prGetTimerslack, 0); s != 2000000 {
+		c.Errorf("timer slack %d ns after setting 2 ms", s)
+	}
+	for i := 0; i < 5; i++ {
+		ts := syscall.Timespec{Nsec: 300000}
+		t0 := time.Now()
+		syscall.Nanosleep(&ts, nil)
+		if d := time.Since(t0); d < 300*time.Microsecond {
+			c.Errorf("nanosleep(300us) with 2 ms of slack returned after %v", d)
+		}
+	}
+	prctl(prSetTimerslack, 0)
+	if s := prctl(prGetTimerslack, 0); s != 50000 {
+		c.Errorf("timer slack %d ns after setting 0, want the default 50000", s)
 	}
 }
 
