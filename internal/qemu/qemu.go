@@ -245,6 +245,36 @@ func (m *Machine) Type(s string) error {
 	return err
 }
 
+// CPUTime is the host CPU time QEMU has used so far, all its threads (the
+// virtual CPUs and the device emulation), user and system, from
+// /proc/PID/stat.
+func (m *Machine) CPUTime() (time.Duration, error) {
+	if m.cmd.Process == nil {
+		return 0, errors.New("qemu: not started")
+	}
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", m.cmd.Process.Pid))
+	if err != nil {
+		return 0, err
+	}
+	// The command name, field 2, is in parentheses and may hold spaces.
+	s := string(data)
+	i := strings.LastIndexByte(s, ')')
+	if i < 0 {
+		return 0, fmt.Errorf("qemu: odd /proc/%d/stat", m.cmd.Process.Pid)
+	}
+	f := strings.Fields(s[i+1:])
+	if len(f) < 13 {
+		return 0, fmt.Errorf("qemu: odd /proc/%d/stat", m.cmd.Process.Pid)
+	}
+	utime, err1 := strconv.ParseUint(f[11], 10, 64)
+	stime, err2 := strconv.ParseUint(f[12], 10, 64)
+	if err1 != nil || err2 != nil {
+		return 0, fmt.Errorf("qemu: odd /proc/%d/stat", m.cmd.Process.Pid)
+	}
+	const clockTicks = 100 // USER_HZ on Linux
+	return time.Duration(utime+stime) * time.Second / clockTicks, nil
+}
+
 // Monitor returns the QEMU monitor (nil unless Config.Monitor).
 func (m *Machine) Monitor() *Monitor { return m.monitor }
 

@@ -8,6 +8,7 @@ package main
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"os"
 	"os/exec"
@@ -52,9 +53,15 @@ func benchInitramfs(root string) (string, error) {
 	return cpio, a.WriteFile(cpio)
 }
 
+var eggosAppend = flag.String("eggos-append", "", "more kernel parameters for EggOS (e.g. idle_poll_us=0)")
+
 func benchConfig(g guest, initrd, mode string, timeout time.Duration) qemu.Config {
+	params := "console=ttyS0 quiet"
+	if g.name == "EggOS" && *eggosAppend != "" {
+		params += " " + *eggosAppend
+	}
 	return qemu.Config{Kernel: g.kernel, Initrd: initrd, Machine: "q35", Memory: "512M", CPUs: 2,
-		Append: "console=ttyS0 quiet -- " + mode, Timeout: timeout}
+		Append: params + " -- " + mode, Timeout: timeout}
 }
 
 // startup boots the program's "hello" mode: QEMU start to main() and to exit.

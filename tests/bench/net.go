@@ -27,11 +27,14 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"sort"
+	"strconv"
 	"strings"
 	"time"
 
 	"eggos/internal/netem"
 	"eggos/internal/qemu"
+	"eggos/internal/qprof"
 	"eggos/internal/wrk"
 )
 
@@ -39,6 +42,8 @@ var (
 	netOnly    = flag.Bool("net", false, "only the network figures")
 	netProfile = flag.String("net-profile", "", "save a CPU profile of each guest under load in this directory")
 	netSlirp   = flag.Bool("net-slirp", false, "QEMU user networking instead of a tap device")
+	netSample  = flag.Bool("net-sample", false, "sample EggOS's CPUs through QEMU's monitor under load (kernel and user functions)")
+	netEggOS   = flag.Bool("net-eggos", false, "only EggOS, not the Linux guest (while working on EggOS)")
 )
 
 const (
@@ -59,6 +64,80 @@ type netResult struct {
 	wrkErrors     string  // wrk's error counts, by kind
 	reached       int64   // wrk's connections the guest's server accepted during the run
 	threads       int64   // threads the Go runtime had made by the end
+	// Per request during wrk's run, from the guest's /proc/stat.
+	intrPerReq, ctxtPerReq float64
+	// Host CPU time QEMU spent per request (guest and device emulation):
+	// unlike req/s, this hardly moves with the load of the shared host.
+	cpuPerReq time.Duration
+	irqRows   []string // /proc/interrupts rows that moved, per request
+}
+
+// interruptsPerRequest compares two /proc/interrupts texts row by row (the
+// first field names the row, the last numeric fields are per-CPU counts)
+// and returns the rows that moved, as counts per request.
+func interruptsPerRequest(before, after string, requests int64) []string {
+	sums := func(text string) (map[string]int64, map[string]string) {
+		n, names := map[string]int64{}, map[string]string{}
+		for _, line := range strings.Split(text, "\n") {
+			f := strings.Fields(line)
+			if len(f) < 2 || !strings.HasSuffix(f[0], ":") {
+				continue
+			}
+			var sum int64
+			i := 1
+			for ; i < len(f); i++ {
+				v, err := strconv.ParseInt(f[i], 10, 64)
+				if err != nil {
+					break
+				}
+				sum += v
+			}
+			n[f[0]], names[f[0]] = sum, strings.Join(f[i:], " ")
+		}
+		return n, names
+	}
+	b, _ := sums(before)
+	a, names := sums(after)
+	var rows []string
+	for k, v := range a {
+		if d := v - b[k]; d > 0 {
+			rows = append(rows, fmt.Sprintf("%8.3f  %s %s", float64(d)/float64(requests), k, names[k]))
+		}
+	}
+	sort.Sort(sort.Reverse(sort.StringSlice(rows)))
+	return rows
+}
+
+// procStat is what the bench reads of a guest's /proc/stat.
+type procStat struct{ intr, ctxt int64 }
+
+// procFile reads a file of the guest's /proc.
+func (p *netPath) procFile(name string) (string, error) {
+	resp, err := p.get("/proc/" + name)
+	if err != nil {
+		return "", err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err == nil && resp.StatusCode != http.StatusOK {
+		err = fmt.Errorf("/proc/%s: %s", name, resp.Status)
+	}
+	return string(body), err
+}
+
+func (p *netPath) procStat() (procStat, error) {
+	var st procStat
+	body, err := p.procFile("stat")
+	if err != nil {
+		return st, err
+	}
+	for _, line := range strings.Split(body, "\n") {
+		f := strings.Fields(line)
+		if len(f) >= 2 && (f[0] == "intr" || f[0] == "ctxt") {
+			fmt.Sscan(f[1], map[string]*int64{"intr": &st.intr, "ctxt": &st.ctxt}[f[0]])
+		}
+	}
+	return st, nil
 }
 
 // Addresses of the bench's tap network.
@@ -274,6 +353,8 @@ func netRun(g guest, initrd string, p *netPath) (netResult, error) {
 	var res netResult
 	cfg := benchConfig(g, initrd, "serve", 10*time.Minute)
 	p.configure(&cfg)
+	sampling := *netSample && g.name == "EggOS"
+	cfg.Monitor = sampling
 	var m *qemu.Machine
 	if err := p.in(func() (err error) { m, err = qemu.Start(context.Background(), cfg); return err }); err != nil {
 		return res, err
@@ -295,6 +376,15 @@ func netRun(g guest, initrd string, p *netPath) (netResult, error) {
 	if err != nil {
 		return res, err
 	}
+	stat0, err := p.procStat()
+	if err != nil {
+		return res, err
+	}
+	irq0, _ := p.procFile("interrupts")
+	cpu0, err := m.CPUTime()
+	if err != nil {
+		return res, err
+	}
 	profiled := make(chan error, 1)
 	if *netProfile != "" {
 		file := filepath.Join(*netProfile, g.name+".pprof")
@@ -302,16 +392,59 @@ func netRun(g guest, initrd string, p *netPath) (netResult, error) {
 	} else {
 		profiled <- nil
 	}
+	var samples []uint64
+	sampled := make(chan error, 1)
+	if sampling {
+		go func() {
+			var err error
+			samples, err = qprof.Collect(m.Monitor(), 20*time.Millisecond, netDuration-2*time.Second, nil)
+			sampled <- err
+		}()
+	} else {
+		sampled <- nil
+	}
 	r, err := load(netDuration)
 	if err != nil {
 		return res, err
 	}
+	if err := <-sampled; err != nil {
+		return res, fmt.Errorf("%s: sampling: %w", g.name, err)
+	}
+	if sampling {
+		var syms qprof.Symbols
+		root := filepath.Dir(filepath.Dir(g.kernel))
+		for _, f := range []struct{ path, prefix string }{
+			{filepath.Join(root, "build", "eggos.sym.elf"), "k:"},
+			{filepath.Join(root, "build", "bench", "guestbench"), "u:"},
+		} {
+			if err := syms.Load(f.path, f.prefix); err != nil {
+				return res, err
+			}
+		}
+		fmt.Printf("\n%s under wrk, CPU samples through QEMU's monitor (k: kernel, u: the Go program):\n", g.name)
+		qprof.Report(os.Stdout, samples, &syms, 40)
+	}
 	if err := <-profiled; err != nil {
 		return res, fmt.Errorf("%s: %w", g.name, err)
+	}
+	cpu1, err := m.CPUTime()
+	if err != nil {
+		return res, err
+	}
+	stat1, err := p.procStat()
+	if err != nil {
+		return res, err
 	}
 	after, threads, err := p.accepted()
 	if err != nil {
 		return res, err
+	}
+	irq1, _ := p.procFile("interrupts")
+	if r.Requests > 0 {
+		res.intrPerReq = float64(stat1.intr-stat0.intr) / float64(r.Requests)
+		res.ctxtPerReq = float64(stat1.ctxt-stat0.ctxt) / float64(r.Requests)
+		res.irqRows = interruptsPerRequest(irq0, irq1, r.Requests)
+		res.cpuPerReq = (cpu1 - cpu0) / time.Duration(r.Requests)
 	}
 	res.rps, res.reached, res.threads = r.PerSecond, after-before-1, threads
 	if *netProfile != "" {
@@ -351,11 +484,27 @@ func netFigures(root string, guests []guest) error {
 		return err
 	}
 	defer p.close()
+	if *netEggOS {
+		guests = guests[:1]
+	}
 	var figs [2]netResult
 	for i, g := range guests {
 		if figs[i], err = netRun(g, initrd, p); err != nil {
 			return err
 		}
+	}
+	if *netEggOS {
+		f := figs[0]
+		fmt.Printf("\nnetwork, EggOS alone, virtio-net-pci, %s:\n", p.kind())
+		fmt.Printf("  HTTP %d-byte page, wrk -c%d %v: %.1f req/s, wrk errors %s\n", netPage, netConnections,
+			netDuration, f.rps, f.wrkErrors)
+		fmt.Printf("  TCP host -> guest %.1f MB/s, guest -> host %.1f MB/s; %d threads\n", f.up, f.down, f.threads)
+		fmt.Printf("  per request: %.1f us of QEMU's host CPU, %.2f interrupts, %.2f context switches; by vector:\n",
+			float64(f.cpuPerReq.Nanoseconds())/1000, f.intrPerReq, f.ctxtPerReq)
+		for _, row := range f.irqRows {
+			fmt.Printf("    %s\n", row)
+		}
+		return nil
 	}
 	fmt.Printf("\nnetwork, same QEMU, virtio-net-pci, %s:\n", p.kind())
 	fmt.Printf("  %-48s %10s %10s %8s\n", "figure", "EggOS", "Linux", "ratio")
@@ -365,6 +514,8 @@ func netFigures(root string, guests []guest) error {
 	}{
 		{fmt.Sprintf("HTTP %d-byte page, wrk -c%d %v", netPage, netConnections, netDuration), "req/s",
 			"target EggOS >= 1.5x", [2]float64{figs[0].rps, figs[1].rps}},
+		{"host CPU QEMU spent per HTTP request", "us", "",
+			[2]float64{float64(figs[0].cpuPerReq.Nanoseconds()) / 1000, float64(figs[1].cpuPerReq.Nanoseconds()) / 1000}},
 		{fmt.Sprintf("TCP host -> guest, %d MiB (median of %d)", netBytes>>20, netRuns), "MB/s", "",
 			[2]float64{figs[0].up, figs[1].up}},
 		{fmt.Sprintf("TCP guest -> host, %d MiB (median of %d)", netBytes>>20, netRuns), "MB/s", "",
@@ -382,6 +533,8 @@ func netFigures(root string, guests []guest) error {
 		figs[0].reached, figs[1].reached, netConnections)
 	fmt.Println("  late ones of the warm-up's count too)")
 	fmt.Printf("  threads the Go server made: EggOS %d, Linux %d\n", figs[0].threads, figs[1].threads)
+	fmt.Printf("  per request (/proc/stat): interrupts EggOS %.2f, Linux %.2f; context switches EggOS %.2f, Linux %.2f\n",
+		figs[0].intrPerReq, figs[1].intrPerReq, figs[0].ctxtPerReq, figs[1].ctxtPerReq)
 	if p.ns == nil {
 		fmt.Println("  (slirp listens with a backlog of 1: the host drops most of a burst of connects,")
 		fmt.Println("  which then trickle in with TCP's retransmission backoff; see docs/net.md)")

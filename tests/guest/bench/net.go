@@ -139,6 +139,11 @@ func netUp() error {
 		return nil
 	}
 	loadModules()
+	// The bench reads /proc/stat and /proc/interrupts on both kernels.
+	os.MkdirAll("/proc", 0o755)
+	if err := syscall.Mount("proc", "/proc", "proc", 0, ""); err != nil && err != syscall.EBUSY {
+		return fmt.Errorf("mount /proc: %v", err)
+	}
 	fd, err := syscall.Socket(syscall.AF_INET, syscall.SOCK_DGRAM, 0)
 	if err != nil {
 		return fmt.Errorf("socket: %v", err)
@@ -196,6 +201,16 @@ func netServe() {
 	var accepted int64
 	mux.HandleFunc("/accepted", func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprintf(w, "%d %d\n", atomic.LoadInt64(&accepted), pprof.Lookup("threadcreate").Count())
+	})
+	// The kernel's own counters (/proc/stat, /proc/interrupts), read the
+	// same way on both kernels.
+	mux.HandleFunc("/proc/", func(w http.ResponseWriter, r *http.Request) {
+		data, err := os.ReadFile(r.URL.Path)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+			return
+		}
+		w.Write(data)
 	})
 	// A CPU profile of the whole guest program while the host loads it:
 	// `bench -net -net-profile DIR` saves one per kernel (go tool pprof).
