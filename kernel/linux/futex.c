@@ -8,6 +8,13 @@
  * is never lost. Supported: WAIT, WAKE, REQUEUE, CMP_REQUEUE, WAKE_OP,
  * WAIT_BITSET, WAKE_BITSET, with PRIVATE and CLOCK_REALTIME flags. PI
  * futexes answer ENOSYS.
+ *
+ * A waiter's key, and so its bucket, changes when it is requeued, always
+ * under both buckets' locks: a waiter that gives up finds its bucket by
+ * locking the one its key names and checking the key is still that.
+ *
+ * A signal ends a wait with EINTR, or, for a wait without a timeout,
+ * restarts it after a SA_RESTART handler, as on Linux.
  */
 #include "core/time.h"
 #include "lib/errno.h"
@@ -142,13 +149,23 @@ static int futex_wait(uintptr_t key, uint32_t val, uint64_t deadline, uint32_t b
         schedule_until(deadline);
     }
     if (err != 0) {
-        flags = spin_lock_irqsave(&b->lock);
+        /* Requeueing may have moved us: lock the bucket our key names now. */
+        for (;;) {
+            uintptr_t k = READ_ONCE(w.key);
+            b = bucket_of(k);
+            flags = spin_lock_irqsave(&b->lock);
+            if (READ_ONCE(w.key) == k)
+                break;
+            spin_unlock_irqrestore(&b->lock, flags);
+        }
         if (w.woken)
             err = 0; /* woken right as we gave up: report the wakeup */
         else
             list_del(&w.link);
         spin_unlock_irqrestore(&b->lock, flags);
     }
+    if (err == -EINTR && deadline == 0)
+        err = -ERESTARTSYS; /* restarted after an SA_RESTART handler, else EINTR */
     return err;
 }
 
@@ -204,7 +221,7 @@ static long futex_requeue(uintptr_t k1, uintptr_t k2, int nwake, int nrequeue, b
         if (w->key != k1)
             continue;
         list_del(&w->link);
-        w->key = k2;
+        WRITE_ONCE(w->key, k2);
         list_add_tail(&w->link, &b2->waiters);
         moved++;
     }
