@@ -68,11 +68,14 @@ void user_exception(struct trapframe *tf)
         signal_force_fault(SIGILL, ILL_ILLOPN, tf->rip);
         return;
     case VEC_BP:
+        /* int3: as Linux reports it, from the kernel with no address. */
+        signal_force_fault(SIGTRAP, SI_KERNEL, 0);
+        return;
     case VEC_DB:
         signal_force_fault(SIGTRAP, TRAP_BRKPT, tf->rip);
         return;
     case VEC_AC:
-        signal_force_fault(SIGBUS, BUS_ADRERR, 0);
+        signal_force_fault(SIGBUS, BUS_ADRALN, 0);
         return;
     case VEC_GP:
     case VEC_SS:

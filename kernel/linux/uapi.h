@@ -101,6 +101,7 @@ struct k_iovec {
 #define SI_TKILL (-6)
 #define SEGV_MAPERR 1
 #define SEGV_ACCERR 2
+#define BUS_ADRALN 1
 #define BUS_ADRERR 2
 #define ILL_ILLOPN 2
 #define ILL_PRVOPC 5
