@@ -89,6 +89,8 @@ static uint64_t timer_now(struct ptimer *pt)
     return ktime_ns();
 }
 
+static void wall_timer_fn(struct timer *kt);
+
 static struct posix_timers *timers(void)
 {
     struct process *p = current_process();
@@ -105,6 +107,7 @@ static struct posix_timers *timers(void)
             t->itimer[i].clock = i == 0 ? CLOCK_MONOTONIC : CLOCK_PROCESS_CPUTIME_ID;
             t->itimer[i].notify = SIGEV_SIGNAL;
             t->itimer[i].signo = sigs[i];
+            timer_init(&t->itimer[i].ktimer, wall_timer_fn, &t->itimer[i]);
         }
         if (__atomic_compare_exchange_n(&p->timers, &(struct posix_timers *){NULL}, t, false,
                                         __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE) == false)
@@ -248,7 +251,6 @@ static void arm(struct ptimer *pt, uint64_t value, uint64_t interval, bool absol
     } else {
         pt->expires = ktime_ns() + value;
     }
-    timer_init(&pt->ktimer, wall_timer_fn, pt);
     timer_add(&pt->ktimer, pt->expires);
 }
 
@@ -419,6 +421,8 @@ SYSCALL_DEFINE3(timer_create, int, clock, const struct k_sigevent *, uev, int *,
     pt->tid = ev.sigev_tid;
     pt->value = uev != NULL ? ev.sigev_value : 0;
     pt->owner = current_thread();
+    /* Initialized now: timer_delete of a timer never armed cancels it too. */
+    timer_init(&pt->ktimer, wall_timer_fn, pt);
     flags = spin_lock_irqsave(&pts->lock);
     if (pts->count >= MAX_TIMERS) {
         spin_unlock_irqrestore(&pts->lock, flags);
