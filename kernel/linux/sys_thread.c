@@ -83,6 +83,7 @@ static long do_clone(uint64_t flags, uint64_t newsp, int *parent_tid, int *child
     if (fpu_clone(child, parent) != 0)
         goto fail_thread;
     child->mm = parent->mm;
+    child->cpus_allowed = parent->cpus_allowed; /* as on Linux, a thread inherits its creator's */
     child->fs_base = (flags & CLONE_SETTLS) ? tls : parent->fs_base;
     /* The child returns from the same syscall with RAX = 0 on its new stack. */
     *child->utf = *parent->utf;
@@ -271,54 +272,69 @@ SYSCALL_DEFINE0(sched_yield)
     return 0;
 }
 
-/* The CPUs the application may use: all online ones (affinity is not enforced). */
-static uint64_t online_mask(unsigned int *count)
+/*
+ * CPU affinity per thread (the scheduler enforces it, sched/sched.h) over
+ * CPUs 0-63. pid is a thread id (0: the caller; the process id names the
+ * main thread); another thread is looked at under the process lock, so it
+ * cannot exit meanwhile. The set is as many bytes as cover the CPUs,
+ * rounded up to 8, as Linux's sched_getaffinity returns.
+ */
+static long affinity(int pid, bool set, uint64_t *mask)
 {
-    uint64_t mask = 0;
-    unsigned int n = 0;
+    struct process *p = current_process();
+    struct task *t;
+    uint64_t irq;
+    long err = 0;
 
-    for (unsigned int i = 0; i < ncpus && i < 64; i++) {
-        if (cpus[i] != NULL && cpus[i]->online) {
-            mask |= 1ul << i;
-            n++;
-        }
+    if (pid < 0)
+        return -EINVAL;
+    if (pid == 0 || pid == current_task()->tid) {
+        if (set)
+            return sched_set_affinity(current_thread(), *mask);
+        *mask = sched_get_affinity(current_thread());
+        return 0;
     }
-    *count = n;
-    return mask;
+    irq = spin_lock_irqsave(&p->lock);
+    t = task_find(p, pid);
+    if (t == NULL)
+        err = -ESRCH;
+    else if (set)
+        err = sched_set_affinity(t->thread, *mask);
+    else
+        *mask = sched_get_affinity(t->thread);
+    spin_unlock_irqrestore(&p->lock, irq);
+    return err;
+}
+
+static size_t affinity_bytes(void)
+{
+    return ALIGN_UP(MAX((size_t)(ncpus + 7) / 8, (size_t)8), 8ul);
 }
 
 SYSCALL_DEFINE3(sched_getaffinity, int, pid, size_t, len, uint8_t *, umask)
 {
-    unsigned int n;
-    uint64_t mask = online_mask(&n);
-    size_t bytes = (ncpus + 7) / 8;
+    size_t bytes = affinity_bytes();
+    uint64_t mask;
+    long err;
 
-    if (pid != 0 && pid != current_process()->pid) {
-        uint64_t irq = spin_lock_irqsave(&current_process()->lock);
-        bool found = task_find(current_process(), pid) != NULL;
-        spin_unlock_irqrestore(&current_process()->lock, irq);
-        if (!found)
-            return -ESRCH;
-    }
-    bytes = ALIGN_UP(MAX(bytes, (size_t)8), 8ul);
     if (len < bytes || (len & 7) != 0)
         return -EINVAL;
-    if (clear_user(umask, bytes) != 0 || copy_to_user(umask, &mask, MIN(bytes, (size_t)8)) != 0)
+    err = affinity(pid, false, &mask);
+    if (err != 0)
+        return err;
+    if (clear_user(umask, bytes) != 0 || copy_to_user(umask, &mask, sizeof(mask)) != 0)
         return -EFAULT;
     return (long)bytes;
 }
 
+/* Bits past the first 64 CPUs are ignored (there are no such CPUs online). */
 SYSCALL_DEFINE3(sched_setaffinity, int, pid, size_t, len, const uint8_t *, umask)
 {
     uint64_t mask = 0;
-    unsigned int n;
 
-    (void)pid;
-    if (copy_from_user(&mask, umask, MIN(len, (size_t)8)) != 0)
+    if (copy_from_user(&mask, umask, MIN(len, sizeof(mask))) != 0)
         return -EFAULT;
-    if ((mask & online_mask(&n)) == 0)
-        return -EINVAL;
-    return 0; /* accepted; threads are placed by the scheduler */
+    return affinity(pid, true, &mask);
 }
 
 SYSCALL_DEFINE1(sched_getscheduler, int, pid)

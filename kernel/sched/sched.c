@@ -11,6 +11,12 @@
  * queue it there and send a reschedule IPI. A CPU about to go idle steals
  * a queued thread from a busier CPU (never one that is running), moving
  * it under both queue locks.
+ *
+ * Affinity (thread->cpus_allowed): steals take only threads allowed on the
+ * thief. A thread whose CPU is no longer allowed is moved when it is woken
+ * or switched out: it is then RUNNABLE but on no queue and running nowhere,
+ * which wake() leaves alone, and migrate() queues it on an allowed CPU
+ * under both queue locks.
  */
 #include "arch/x86_64/context.h"
 #include "arch/x86_64/cpu.h"
@@ -29,6 +35,7 @@ struct runqueue {
     struct list_head ready; /* guarded by lock */
     unsigned int nr_ready;  /* guarded by lock; read racily by idle */
     struct thread *prev;    /* the thread we switched away from */
+    bool migrate_prev;      /* ...which may not run here: move it (finish_switch) */
 };
 
 static struct runqueue runqueues[MAX_CPUS];
@@ -63,6 +70,13 @@ static struct thread *dequeue(struct runqueue *rq)
     return t;
 }
 
+static bool cpu_allowed(const struct thread *t, unsigned int cpu)
+{
+    uint64_t mask = READ_ONCE(t->cpus_allowed);
+
+    return mask == CPUS_ALL || (cpu < 64 && ((mask >> cpu) & 1));
+}
+
 /*
  * Take a waiting thread from another CPU's queue for CPU `me`, whose queue
  * lock is held (so the other lock is only tried, never waited for).
@@ -72,16 +86,22 @@ static struct thread *steal(unsigned int me)
     for (unsigned int i = 1; i < ncpus; i++) {
         unsigned int victim = (me + i) % ncpus;
         struct runqueue *vrq = &runqueues[victim];
-        struct thread *t = NULL;
+        struct thread *t = NULL, *cand;
         uint64_t flags;
 
         if (cpus[victim] == NULL || READ_ONCE(vrq->nr_ready) == 0)
             continue;
         if (!spin_trylock_irqsave(&vrq->lock, &flags))
             continue;
-        if (!list_empty(&vrq->ready)) {
-            /* The last queued: the one that would wait longest there. */
-            t = list_entry(vrq->ready.prev, struct thread, rq_link);
+        /* From the back: the one that would wait longest there. */
+        list_for_each_entry_reverse(cand, &vrq->ready, rq_link)
+        {
+            if (cpu_allowed(cand, me)) {
+                t = cand;
+                break;
+            }
+        }
+        if (t != NULL) {
             list_del(&t->rq_link);
             t->on_rq = false;
             vrq->nr_ready--;
@@ -92,6 +112,47 @@ static struct thread *steal(unsigned int me)
             return t;
     }
     return NULL;
+}
+
+/* An online CPU t may run on, an idle one if there is one; 0 if none. */
+static unsigned int allowed_cpu(const struct thread *t)
+{
+    unsigned int fallback = ncpus;
+
+    for (unsigned int i = 0; i < ncpus; i++) {
+        struct cpu *c = cpus[i];
+        if (c == NULL || !c->online || !cpu_allowed(t, i))
+            continue;
+        if (READ_ONCE(c->current) == c->idle)
+            return i;
+        if (fallback == ncpus)
+            fallback = i;
+    }
+    return fallback == ncpus ? 0 : fallback;
+}
+
+/*
+ * Queue t, RUNNABLE but on no queue and running nowhere, on a CPU it may
+ * run on. No queue lock held; takes t's old queue and the new one in
+ * index order.
+ */
+static void migrate(struct thread *t)
+{
+    unsigned int from = (unsigned int)t->cpu, to = allowed_cpu(t);
+    struct runqueue *a = &runqueues[MIN(from, to)], *b = &runqueues[MAX(from, to)];
+    uint64_t flags = spin_lock_irqsave(&a->lock);
+
+    if (b != a)
+        spin_acquire(&b->lock);
+    WRITE_ONCE(t->cpu, (int)to);
+    enqueue(&runqueues[to], t);
+    if (b != a)
+        spin_release(&b->lock);
+    spin_unlock_irqrestore(&a->lock, flags);
+    if (to != cpu_id())
+        smp_send_resched(to);
+    else
+        this_cpu()->need_resched = true;
 }
 
 /* Adopt the code running now (boot stack) as the CPU's idle thread. */
@@ -131,11 +192,15 @@ void sched_init_ap(void)
 static void finish_switch(struct runqueue *rq)
 {
     struct thread *prev = rq->prev;
+    bool move = rq->migrate_prev;
 
     rq->prev = NULL;
+    rq->migrate_prev = false;
     spin_release(&rq->lock);
     if (prev != NULL && prev->state == THREAD_DEAD)
         thread_reap(prev);
+    else if (move)
+        migrate(prev);
 }
 
 void thread_first_run(void)
@@ -174,15 +239,20 @@ static void __schedule(bool preempt)
     spin_acquire(&rq->lock);
     c->need_resched = false;
     /* A preempted thread stays runnable whatever it was about to do. */
+    bool move = false;
     if (prev != c->idle && prev->state != THREAD_DEAD &&
-        (prev->state == THREAD_RUNNABLE || preempt))
-        enqueue(rq, prev);
+        (prev->state == THREAD_RUNNABLE || preempt)) {
+        if (prev->state == THREAD_RUNNABLE && !cpu_allowed(prev, c->id))
+            move = true; /* to a CPU it may run on, once switched out */
+        else
+            enqueue(rq, prev);
+    }
     next = dequeue(rq);
     if (next == NULL)
         next = steal(c->id);
     if (next == NULL)
         next = c->idle;
-    if (next == prev) {
+    if (next == prev) { /* not when moving: prev is on no queue then */
         prev->slice_end = now + SCHED_SLICE_NS;
         spin_release(&rq->lock);
         goto out_irq;
@@ -192,6 +262,7 @@ static void __schedule(bool preempt)
     next->switched_in = now;
     next->slice_end = now + SCHED_SLICE_NS;
     rq->prev = prev;
+    rq->migrate_prev = move;
     c->current = next;
     arch_switch_to(prev, next);
     /* Back in prev, possibly much later. */
@@ -236,7 +307,7 @@ void sched_unblock_self(void)
 static bool wake(struct thread *t, bool only_interruptible)
 {
     struct runqueue *rq;
-    bool woke = false, rearm = false;
+    bool woke = false, rearm = false, move = false;
     uint64_t flags;
 
     /* t->cpu changes only under its queue lock (stealing): lock, recheck. */
@@ -254,7 +325,9 @@ static bool wake(struct thread *t, bool only_interruptible)
         t->state = THREAD_RUNNABLE;
         woke = true;
         /* Running (not yet switched out) or preempted threads need no queueing. */
-        if (!t->on_rq && cpus[t->cpu]->current != t) {
+        if (!t->on_rq && cpus[t->cpu]->current != t && !cpu_allowed(t, (unsigned int)t->cpu)) {
+            move = true; /* its affinity changed while it slept */
+        } else if (!t->on_rq && cpus[t->cpu]->current != t) {
             enqueue(rq, t);
             if ((unsigned int)t->cpu != cpu_id())
                 smp_send_resched(t->cpu);
@@ -272,6 +345,8 @@ static bool wake(struct thread *t, bool only_interruptible)
      */
     if (rearm)
         timers_rearm();
+    if (move)
+        migrate(t);
     return woke;
 }
 
@@ -353,8 +428,13 @@ unsigned int sched_nr_ready(void)
 
 void sched_enqueue_new(struct thread *t, int cpu)
 {
-    struct runqueue *rq = &runqueues[cpu];
-    uint64_t flags = spin_lock_irqsave(&rq->lock);
+    struct runqueue *rq;
+    uint64_t flags;
+
+    if (!cpu_allowed(t, (unsigned int)cpu))
+        cpu = (int)allowed_cpu(t);
+    rq = &runqueues[cpu];
+    flags = spin_lock_irqsave(&rq->lock);
 
     t->cpu = cpu;
     t->state = THREAD_RUNNABLE;
@@ -369,6 +449,29 @@ void sched_enqueue_new(struct thread *t, int cpu)
     spin_unlock_irqrestore(&rq->lock, flags);
     if (rearm)
         timers_rearm();
+}
+
+int sched_set_affinity(struct thread *t, uint64_t mask)
+{
+    uint64_t online = sched_get_affinity(NULL);
+
+    if ((mask & online) == 0)
+        return -EINVAL;
+    /* Every online CPU allowed: the same as no restriction (CPUs >= 64 too). */
+    WRITE_ONCE(t->cpus_allowed, (mask & online) == online ? CPUS_ALL : mask);
+    if (t == current_thread() && !cpu_allowed(t, cpu_id()))
+        sched_yield(); /* switched out here, queued on an allowed CPU */
+    return 0;
+}
+
+uint64_t sched_get_affinity(struct thread *t)
+{
+    uint64_t online = 0;
+
+    for (unsigned int i = 0; i < ncpus && i < 64; i++)
+        if (cpus[i] != NULL && cpus[i]->online && (t == NULL || cpu_allowed(t, i)))
+            online |= 1ul << i;
+    return online;
 }
 
 void preempt_disable(void)

@@ -68,6 +68,16 @@ uint64_t sched_slice_deadline(void);
 /* Queue a new thread on cpu's run queue (thread_start). */
 void sched_enqueue_new(struct thread *t, int cpu);
 
+/*
+ * Restrict t to the CPUs in mask (bit i: CPU i; CPUS_ALL: any). Returns 0,
+ * or -EINVAL when no online CPU is in mask. If t is the caller and its CPU
+ * is no longer allowed, it moves before this returns; another thread moves
+ * at its next wakeup or switch.
+ */
+int sched_set_affinity(struct thread *t, uint64_t mask);
+/* The online CPUs t may run on (bit i: CPU i, 0-63); t NULL: every online CPU. */
+uint64_t sched_get_affinity(struct thread *t);
+
 /* Number of queued runnable threads on this CPU. */
 unsigned int sched_nr_ready(void);
 

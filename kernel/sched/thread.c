@@ -42,6 +42,7 @@ struct thread *thread_create(const char *name, void (*fn)(void *), void *arg)
     t->tid = tid_alloc();
     t->state = THREAD_BLOCKED; /* not runnable until thread_start */
     t->cpu = cpu_id();
+    t->cpus_allowed = CPUS_ALL;
     list_init(&t->rq_link);
     timer_init(&t->sleep_timer, NULL, NULL);
     arch_thread_init(t, fn, arg);

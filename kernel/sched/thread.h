@@ -46,6 +46,13 @@ struct thread {
     bool on_rq;
     struct list_head rq_link;
     int preempt_count;
+    /*
+     * CPUs the thread may run on: bit i for CPU i (0-63); CPUS_ALL lets it
+     * run anywhere, the only mask that admits CPUs from 64 up. Written by
+     * sched_set_affinity, read by the scheduler; a change takes effect at
+     * the thread's next scheduling point (wakeup or switch).
+     */
+    uint64_t cpus_allowed;
     uint64_t slice_end;  /* monotonic ns when the time slice ends */
     uint64_t runtime_ns; /* CPU time used */
     uint64_t switched_in;
@@ -73,7 +80,9 @@ struct thread {
  */
 struct thread *thread_create(const char *name, void (*fn)(void *), void *arg);
 
-/* Put a new thread on a run queue (this CPU's unless cpu >= 0). */
+#define CPUS_ALL UINT64_MAX
+
+/* Put a new thread on a run queue (this CPU's unless cpu >= 0; one it may run on). */
 void thread_start(struct thread *t, int cpu);
 
 /* End the calling thread. */
