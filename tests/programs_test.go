@@ -191,6 +191,54 @@ func TestMuslC(t *testing.T) {
 	}
 }
 
+// System calls as Linux answers them where Go and musl's daily use does
+// not reach (tests/guest/c/sys.c): every futex operation, CPU-fault
+// signals, what EggOS refuses (fork, vfork, execve, clone of a process),
+// EFAULT, timer_create with SIGEV_THREAD_ID, every clock, CPU affinity. An
+// unknown system call is answered ENOSYS and logged once, by name.
+func TestMuslSyscalls(t *testing.T) {
+	bin := buildMusl(t, "sys")
+	cpio := initramfsWith(t, "musl-sys", bin, nil)
+	for _, cpus := range []int{1, 2} {
+		cpus := cpus
+		t.Run(fmt.Sprintf("smp%d", cpus), func(t *testing.T) {
+			t.Parallel()
+			res := boot(t, qemu.Config{CPUs: cpus, Initrd: cpio, Append: "console=ttyS0"})
+			wantStatus(t, res, 0)
+			wantConsole(t, res, "PASS", "clone without CLONE_THREAD (a new process) is not supported")
+			if n := strings.Count(res.Console, "unsupported system call syscall_500 (500)"); n != 1 {
+				t.Errorf("the unknown system call was logged %d times, want once", n)
+			}
+		})
+	}
+}
+
+// A signal's default action ends the program: "killed by signal N" on the
+// console and exit status 128+N, as a shell reports it on Linux. QEMU's
+// exit code ((s<<1)|1, 8 bits) keeps only the low 7 bits of s, so the
+// harness sees N: the console line is what says it was a signal.
+func TestKilledBySignal(t *testing.T) {
+	bin := buildMusl(t, "sys")
+	cpio := initramfsWith(t, "musl-sys", bin, nil)
+	cases := []struct {
+		mode, text string
+		sig        int
+	}{
+		{"kill-segv", "killed by signal 11 (SIGSEGV)", 11},
+		{"kill-term", "killed by signal 15 (SIGTERM)", 15},
+		{"abort", "killed by signal 6 (SIGABRT)", 6},
+	}
+	for _, c := range cases {
+		c := c
+		t.Run(c.mode, func(t *testing.T) {
+			t.Parallel()
+			res := boot(t, qemu.Config{Initrd: cpio, Append: "console=ttyS0 -- " + c.mode})
+			wantStatus(t, res, (128+c.sig)&0x7f)
+			wantConsole(t, res, c.text)
+		})
+	}
+}
+
 // Broken applications are refused with a clear message and exit status 126;
 // a missing /init gives 127. Nothing panics.
 func TestBadApplications(t *testing.T) {
