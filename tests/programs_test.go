@@ -111,6 +111,29 @@ func TestExitStatus(t *testing.T) {
 	}
 }
 
+// Asking for more memory than the machine has, at once or bit by bit,
+// gets ENOMEM from mmap and so Go's own "out of memory" (status 2); the
+// kernel neither panics nor has to kill the program. Both Go versions.
+func TestOutOfMemory(t *testing.T) {
+	for _, gv := range goVersions {
+		for _, area := range []string{"oom-once", "oom-grow"} {
+			gv, area := gv, area
+			t.Run(gv.name+"/"+area, func(t *testing.T) {
+				t.Parallel()
+				res := boot(t, qemu.Config{Initrd: suiteInitramfs(t, gv.bin, gv.name), Memory: "128M",
+					CPUs: 2, Append: "console=ttyS0 -- " + area})
+				wantStatus(t, res, 2)
+				wantConsole(t, res, "fatal error: runtime: out of memory")
+				for _, bad := range []string{"Kernel", "killing the application"} {
+					if strings.Contains(res.Console, bad) {
+						t.Errorf("console shows %q", bad)
+					}
+				}
+			})
+		}
+	}
+}
+
 // crypto/rand differs between boots (the kernel's generator is seeded anew).
 func TestRandomDiffersBetweenBoots(t *testing.T) {
 	re := regexp.MustCompile(`RANDOM=([0-9a-f]{64})`)

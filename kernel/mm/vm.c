@@ -467,13 +467,24 @@ static uintptr_t find_gap(struct mm *mm, size_t len)
     return top >= len + MMAP_MIN_ADDR ? top - len : 0;
 }
 
-/* Refuse single requests larger than the machine (heuristic overcommit). */
+/*
+ * May a private writable mapping of this many pages be made now? Only
+ * when free memory holds it with a reserve to spare (1/32 of RAM, at least
+ * 1 MiB), so a program that grows its heap bit by bit is told ENOMEM by
+ * mmap (Go then says "out of memory") while the pages it already has can
+ * still be touched. Untouched earlier mappings are not held against it:
+ * Go maps sparse indexes it never fills. A fault with no page left is the
+ * last resort (SIGKILL, linux/fault.c). There is no swap and no cache to
+ * shrink, so free pages are all there is.
+ */
 static bool commit_ok(size_t pages)
 {
     struct page_stats st;
+    uint64_t reserve;
 
     page_stats(&st);
-    return pages <= st.total_pages;
+    reserve = MAX(st.total_pages / 32, (uint64_t)(1 << 20) / PAGE_SIZE);
+    return st.free_pages > reserve && pages <= st.free_pages - reserve;
 }
 
 static int insert_vma(struct mm *mm, uintptr_t start, uintptr_t end, uint32_t prot, uint32_t flags,

@@ -16,6 +16,25 @@ func init() {
 		var m map[string]int
 		m["boom"] = 1 // nil map write: panics, nothing recovers it
 	})
+	// More memory than the machine has, at once and bit by bit: Go's own
+	// "out of memory" (mmap answers ENOMEM), never a kernel panic.
+	register("oom-once", func(*t) {
+		b := make([]byte, 64<<30)
+		fmt.Println(len(b), b[1<<20])
+	})
+	register("oom-grow", func(*t) {
+		var live [][]byte
+		for i := 0; ; i++ {
+			b := make([]byte, 1<<20)
+			for j := 0; j < len(b); j += 4096 {
+				b[j] = byte(i) // touched: real pages, not just address space
+			}
+			live = append(live, b)
+			if i%64 == 0 {
+				fmt.Printf("oom-grow: %d MiB live\n", len(live))
+			}
+		}
+	})
 	register("nilderef", func(*t) {
 		var p *[1 << 20]byte
 		fmt.Println(p[12345]) // SIGSEGV at a small address -> Go panic, exit 2

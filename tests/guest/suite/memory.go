@@ -42,6 +42,16 @@ func testGC(c *t) {
 	runtime.ReadMemStats(&ms)
 	c.Logf("allocated %d MiB, peak heap %d MiB, %d collections, sys %d MiB",
 		ms.TotalAlloc>>20, maxHeap>>20, ms.NumGC-gcBefore, ms.Sys>>20)
+	// The statistics are consistent, and the heap the runtime got from the
+	// kernel stayed within the machine (256 MiB in TestGoPrograms).
+	if ms.HeapAlloc > ms.HeapSys || ms.HeapInuse > ms.HeapSys || ms.Frees > ms.Mallocs ||
+		ms.HeapSys > ms.Sys || ms.PauseTotalNs == 0 || ms.LastGC == 0 {
+		c.Errorf("inconsistent MemStats: alloc %d inuse %d heapsys %d sys %d mallocs %d frees %d pause %d",
+			ms.HeapAlloc, ms.HeapInuse, ms.HeapSys, ms.Sys, ms.Mallocs, ms.Frees, ms.PauseTotalNs)
+	}
+	if ms.HeapSys > 192<<20 {
+		c.Errorf("the heap took %d MiB from the kernel for a 16 MiB live set", ms.HeapSys>>20)
+	}
 	if ms.TotalAlloc < total {
 		c.Errorf("TotalAlloc %d < %d", ms.TotalAlloc, uint64(total))
 	}
