@@ -197,6 +197,54 @@ func buildMusl(t *testing.T, name string) string {
 	})
 }
 
+// buildMuslPIE compiles a C program of tests/guest/c as a static PIE:
+// ET_DYN without an interpreter, relocating itself with musl's rcrt1.o.
+// (musl-gcc's specs do not do -static-pie, so the link is spelled out.)
+func buildMuslPIE(t *testing.T, name string) string {
+	t.Helper()
+	return buildOnce(t, "musl-pie "+name, func(out string) error {
+		src := filepath.Join(root(), "tests", "guest", "c", name+".c")
+		lib := "/usr/lib/x86_64-linux-musl"
+		gccFile := func(f string) string {
+			o, _ := exec.Command("gcc", "-print-file-name="+f).Output()
+			return strings.TrimSpace(string(o))
+		}
+		obj := out + ".o"
+		steps := [][]string{
+			{"musl-gcc", "-O2", "-fPIE", "-pthread", "-Wall", "-Wextra", "-Werror", "-c", "-o", obj, src},
+			{"gcc", "-static-pie", "-nostdlib", "-o", out, lib + "/rcrt1.o", lib + "/crti.o",
+				gccFile("crtbeginS.o"), obj, lib + "/libc.a", gccFile("libgcc.a"), gccFile("crtendS.o"),
+				lib + "/crtn.o"},
+		}
+		for _, s := range steps {
+			if o, err := exec.Command(s[0], s[1:]...).CombinedOutput(); err != nil {
+				return fmt.Errorf("%s: %v\n%s", s[0], err, o)
+			}
+		}
+		return nil
+	})
+}
+
+// What a program finds at its entry (tests/guest/c/startup.c): argv and
+// envp from the command line, every auxv value checked against its own ELF
+// headers and CPUID, TLS, W^X; as a static ET_EXEC and as a static PIE.
+func TestStartup(t *testing.T) {
+	for _, kind := range []string{"ET_EXEC", "ET_DYN"} {
+		kind := kind
+		t.Run(kind, func(t *testing.T) {
+			t.Parallel()
+			bin := buildMusl(t, "startup")
+			if kind == "ET_DYN" {
+				bin = buildMuslPIE(t, "startup")
+			}
+			res := boot(t, qemu.Config{Initrd: initramfsWith(t, "musl-startup-"+kind, bin, nil),
+				Append: `console=ttyS0 STARTUP_VAR=x=y -- one "two words"`})
+			wantStatus(t, res, 0)
+			wantConsole(t, res, "startup: "+kind, "PASS")
+		})
+	}
+}
+
 // A static musl C program: pthreads, mutexes, condition variables, malloc,
 // stdio, the signal ABI in detail, AVX registers across switches and
 // signal handlers, clocks and interval timers.
