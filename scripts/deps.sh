@@ -61,15 +61,20 @@ for group in "$@"; do
 	esac
 done
 
-# Go is the language of the host tools and the test harness. The project
-# wants a recent Go (see go.mod); Debian's golang-go is too old, so we only
-# point at where to get one.
-if ! command -v go >/dev/null 2>&1 && [ ! -x /usr/local/go/bin/go ]; then
-	echo "deps.sh: Go 1.22 or newer is needed at /usr/local/go or on PATH (https://go.dev/dl/)." >&2
-	exit 1
-fi
+check_go() {
+	# Go is the language of the host tools and the test harness. The project
+	# wants a recent Go (see go.mod); Debian's golang-go is too old, so we only
+	# point at where to get one.
+	if ! command -v go >/dev/null 2>&1 && [ ! -x /usr/local/go/bin/go ]; then
+		echo "deps.sh: Go 1.22 or newer is needed at /usr/local/go or on PATH (https://go.dev/dl/)." >&2
+		exit 1
+	fi
+}
 
-[ -z "$pkgs" ] && exit 0
+if [ -z "$pkgs" ]; then
+	check_go
+	exit 0
+fi
 # Remove duplicates while keeping order.
 pkgs=$(printf '%s\n' $pkgs | awk '!seen[$0]++' | tr '\n' ' ')
 if [ "$(id -u)" != 0 ]; then
@@ -83,3 +88,4 @@ export DEBIAN_FRONTEND=noninteractive
 apt-get update -q >&2
 # shellcheck disable=SC2086
 apt-get install -y -q --no-install-recommends $pkgs >&2
+check_go

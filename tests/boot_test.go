@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"regexp"
 	"strconv"
+	"strings"
 	"testing"
 
 	"eggos/internal/qemu"
@@ -21,16 +22,26 @@ const (
 func TestBootWithoutApplication(t *testing.T) {
 	cases := []struct{ machine, mem string }{
 		{"pc", "32M"}, {"q35", "32M"}, {"microvm", "32M"},
-		{"pc", "256M"}, {"q35", "6G"}, {"microvm", "6G"},
+		{"pc", "256M"}, {"pc", "6G"}, {"q35", "6G"}, {"microvm", "6G"},
 	}
 	for _, c := range cases {
 		c := c
 		t.Run(c.machine+"-"+c.mem, func(t *testing.T) {
 			t.Parallel()
 			res := boot(t, qemu.Config{Machine: c.machine, Memory: c.mem,
-				Append: "console=ttyS0 loglevel=6"})
+				Append: "console=ttyS0 loglevel=7"})
 			wantStatus(t, res, exitNoInit)
 			wantConsole(t, res, "no application to run", "kernel ready")
+			// All of it found, above 4 GiB too (the memory_all self-test uses it).
+			m := regexp.MustCompile(`mm: (\d+) MiB usable`).FindStringSubmatch(res.Console)
+			if m == nil {
+				t.Fatalf("no usable-memory line")
+			}
+			got, _ := strconv.Atoi(m[1])
+			want := map[string]int{"32M": 24, "256M": 240, "6G": 6000}[c.mem]
+			if got < want {
+				t.Errorf("%s MiB usable with -m %s, want at least %d", m[1], c.mem, want)
+			}
 		})
 	}
 }
@@ -46,6 +57,20 @@ func TestACPIPowerOff(t *testing.T) {
 				t.Errorf("qemu exit %d, want 0 (ACPI power-off)", res.QEMUExit)
 			}
 			wantConsole(t, res, "no application to run")
+		})
+	}
+}
+
+// Without ACPI tables the kernel warns, falls back to one CPU and default
+// APIC addresses, and still runs (docs/architecture.md, Interrupts and time).
+func TestNoACPI(t *testing.T) {
+	for _, m := range []string{"pc,acpi=off", "microvm,acpi=off"} {
+		m := m
+		t.Run(strings.SplitN(m, ",", 2)[0], func(t *testing.T) {
+			t.Parallel()
+			res := boot(t, qemu.Config{Machine: m, CPUs: 2, Append: "console=ttyS0 loglevel=6"})
+			wantStatus(t, res, exitNoInit)
+			wantConsole(t, res, "acpi: no valid RSDP found", "kernel ready", "1 CPUs", "no application to run")
 		})
 	}
 }
@@ -98,7 +123,8 @@ func TestDeliberateFaults(t *testing.T) {
 			wantConsole(t, res, "Call trace:", fn)
 			switch kind {
 			case "stack":
-				wantConsole(t, res, "kernel stack overflow", "RIP: ")
+				// Reported from the double-fault IST stack.
+				wantConsole(t, res, "double fault: kernel stack overflow (vector 8", "RIP: ")
 			case "panic":
 				wantConsole(t, res, "Kernel panic")
 			default:
@@ -112,9 +138,48 @@ func TestDeliberateFaults(t *testing.T) {
 func TestBadCommandLine(t *testing.T) {
 	res := boot(t, qemu.Config{Append: `console=ttyS0 loglevel=banana console=ttyS9 fault selftest=nonexistent "unterminated quote x=1`})
 	wantConsole(t, res, "bad value 'banana' for loglevel=", "unknown console 'ttyS9'",
-		"bad value '' for fault=")
+		"bad value '' for fault=", "unterminated quote")
 	// selftest=nonexistent runs nothing, which counts as failure (status 1).
 	wantStatus(t, res, 1)
+
+	// Longer than the kernel keeps: cut, with a warning.
+	res = boot(t, qemu.Config{Machine: "microvm", Append: "console=ttyS0 " + strings.Repeat("x", 5000)})
+	wantConsole(t, res, "command line longer than 4095 bytes")
+	wantStatus(t, res, exitNoInit)
+}
+
+// Console log levels work as on Linux: warnings by default, errors only
+// with quiet, loglevel=N shows the levels below N.
+func TestLogLevels(t *testing.T) {
+	const (
+		warning = "bad value '' for fault=" // KERN_WARNING
+		notice  = "kernel ready in"         // KERN_NOTICE
+		info    = "mm: [mem "               // KERN_INFO
+		errMsg  = "no application to run"   // KERN_ERR
+	)
+	cases := []struct {
+		append    string
+		want, not []string
+	}{
+		{"fault", []string{errMsg, warning}, []string{notice, info}},
+		{"quiet fault", []string{errMsg}, []string{warning, notice, info}},
+		{"loglevel=6 fault", []string{errMsg, warning, notice}, []string{info}},
+		{"loglevel=7 fault", []string{errMsg, warning, notice, info}, nil},
+	}
+	for _, c := range cases {
+		c := c
+		t.Run(strings.ReplaceAll(c.append, " ", "_"), func(t *testing.T) {
+			t.Parallel()
+			res := boot(t, qemu.Config{Machine: "microvm", Memory: "64M", Append: "console=ttyS0 " + c.append})
+			wantStatus(t, res, exitNoInit)
+			wantConsole(t, res, c.want...)
+			for _, s := range c.not {
+				if strings.Contains(res.Console, s) {
+					t.Errorf("console shows %q with %q", s, c.append)
+				}
+			}
+		})
+	}
 }
 
 // The kernel reports when it is ready (make bench reads this line).

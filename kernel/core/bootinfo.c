@@ -103,6 +103,9 @@ static void copy_phys_string(char *dst, size_t dstlen, phys_addr_t pa,
         dst[i] = *s;
     }
     dst[i] = '\0';
+    s = i + 1 == dstlen ? phys(pa + i, 1) : NULL;
+    if (s != NULL && *s != '\0')
+        pr_warn("boot: command line longer than %zu bytes; the rest is ignored\n", dstlen - 1);
 }
 
 /* Copy a structure from physical memory (loaders need not align them). */
@@ -201,6 +204,8 @@ static int parse_mb2(struct bootinfo *bi, phys_addr_t info,
             size_t n = MIN((size_t)tag.size - 8, sizeof(bi->cmdline) - 1);
             memcpy(bi->cmdline, t + 8, n);
             bi->cmdline[n] = '\0';
+            if (tag.size - 8 > n && t[8 + n] != '\0')
+                pr_warn("boot: command line longer than %zu bytes; the rest is ignored\n", n);
             break;
         }
         case MB2_TAG_MODULE:

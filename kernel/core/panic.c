@@ -3,7 +3,8 @@
  *
  * A panic prints with the console lock bypassed, stops the other CPUs,
  * prints the caller's backtrace, and exits QEMU with EXIT_KERNEL_PANIC. A
- * panic inside a panic goes straight to machine_exit.
+ * panic inside a panic on the same CPU goes straight to machine_exit; a
+ * second CPU panicking meanwhile halts and leaves the report to the first.
  */
 #include <stdarg.h>
 
@@ -17,7 +18,7 @@
 #include "mm/paging.h"
 #include "sched/smp.h"
 
-static int panicking;
+static int panicking; /* 1 + the id of the CPU that panicked first, or 0 */
 
 bool panic_in_progress(void)
 {
@@ -65,10 +66,13 @@ void panic(const char *fmt, ...)
     char msg[256];
 
     irq_disable();
-    if (__atomic_exchange_n(&panicking, 1, __ATOMIC_SEQ_CST) != 0) {
-        /* Nested or concurrent panic: stop here. */
+    int first = 0;
+    if (!__atomic_compare_exchange_n(&panicking, &first, (int)cpu_id() + 1, false, __ATOMIC_SEQ_CST,
+                                     __ATOMIC_SEQ_CST)) {
+        if (first == (int)cpu_id() + 1)
+            machine_exit(EXIT_KERNEL_PANIC); /* the panic itself failed */
         for (;;)
-            halt();
+            halt(); /* the first CPU reports and exits */
     }
     smp_stop_others();
     printk_emergency();

@@ -55,6 +55,13 @@ void params_parse(const char *cmdline)
     strscpy(work, cmdline, sizeof(work));
     init_nargs = 0;
     init_nenvs = 0;
+    {
+        int quotes = 0;
+        for (const char *c = cmdline; *c != '\0'; c++)
+            quotes += *c == '"';
+        if (quotes % 2 != 0)
+            pr_warn("cmdline: unterminated quote; it runs to the end of the line\n");
+    }
 
     for (next = work; (next = cmdline_next(next, &param, &val)) != NULL;) {
         const struct kernel_param *p;
