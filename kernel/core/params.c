@@ -46,6 +46,16 @@ static void add_env(char *param, char *val)
     init_envs[init_nenvs++] = param;
 }
 
+int param_us_to_ns(const char *val, uint64_t max_us, uint64_t *ns)
+{
+    uint64_t us;
+
+    if (val == NULL || kstrtou64(val, 10, &us) != 0 || us > max_us)
+        return -EINVAL;
+    *ns = us * 1000;
+    return 0;
+}
+
 void params_parse(const char *cmdline)
 {
     char *next, *param, *val;

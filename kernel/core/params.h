@@ -33,5 +33,11 @@ extern unsigned int init_nargs;
 extern char *init_envs[INIT_MAX_ENVS + 1];
 extern unsigned int init_nenvs;
 
+/*
+ * For setters of durations in microseconds: parse val (decimal, at most
+ * max_us) into *ns. 0 or -EINVAL (*ns untouched).
+ */
+int param_us_to_ns(const char *val, uint64_t max_us, uint64_t *ns);
+
 /* Parse the command line (once, early at boot). */
 void params_parse(const char *cmdline);

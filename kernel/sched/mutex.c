@@ -2,18 +2,27 @@
  * mutex.c - sleeping locks (see mutex.h).
  *
  * A thread that finds the mutex taken spins while the owner is running on
- * another CPU, for at most MUTEX_SPIN_NS, before it sleeps (Linux's
+ * another CPU, for at most mutex_spin_us= (50 µs), before it sleeps (Linux's
  * optimistic spinning): critical sections are short, and a sleep costs
  * both sides a wakeup, a context switch and often an IPI.
  */
 #include "arch/x86_64/cpu.h"
 #include "arch/x86_64/percpu.h"
 #include "core/panic.h"
+#include "core/params.h"
 #include "core/time.h"
 #include "sched/mutex.h"
 #include "sched/sched.h"
 
 #define MUTEX_SPIN_NS (50 * NSEC_PER_USEC)
+static uint64_t mutex_spin_ns = MUTEX_SPIN_NS;
+
+/* mutex_spin_us=N: spin at most N µs for a mutex whose owner runs (0: never). */
+static int set_mutex_spin(const char *val)
+{
+    return param_us_to_ns(val, 10000, &mutex_spin_ns);
+}
+KERNEL_PARAM("mutex_spin_us", set_mutex_spin);
 
 void mutex_init(struct mutex *m)
 {
@@ -47,7 +56,7 @@ static bool on_cpu(struct thread *t)
 /* Spin while the owner runs elsewhere; true when the mutex was taken. */
 static bool mutex_spin(struct mutex *m)
 {
-    uint64_t end = ktime_ns() + MUTEX_SPIN_NS;
+    uint64_t end = ktime_ns() + mutex_spin_ns;
 
     while (ktime_ns() < end && !this_cpu()->need_resched) {
         struct thread *owner = READ_ONCE(m->owner);
@@ -64,7 +73,7 @@ void mutex_lock(struct mutex *m)
 {
     if (m->owner == current_thread() && m->locked)
         panic("mutex_lock: %p already held by this thread", (void *)m);
-    if (mutex_trylock(m) || (ncpus > 1 && mutex_spin(m)))
+    if (mutex_trylock(m) || (ncpus > 1 && mutex_spin_ns != 0 && mutex_spin(m)))
         return;
     wait_event(&m->wq, mutex_trylock(m), 0, 0);
 }

@@ -507,12 +507,7 @@ static uint64_t idle_poll_ns = IDLE_POLL_NS;
 
 static int set_idle_poll(const char *val)
 {
-    uint64_t us;
-
-    if (val == NULL || kstrtou64(val, 10, &us) != 0 || us > 10000)
-        return -EINVAL;
-    idle_poll_ns = us * NSEC_PER_USEC;
-    return 0;
+    return param_us_to_ns(val, 10000, &idle_poll_ns);
 }
 KERNEL_PARAM("idle_poll_us", set_idle_poll);
 
