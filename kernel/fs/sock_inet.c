@@ -51,6 +51,15 @@ static struct timer net_tm;
 static bool timer_due;
 static struct waitq timer_wq = WAITQ_INIT(timer_wq);
 
+/* Work for after the lock is dropped (net_kernel_defer); guarded by net_lock. */
+#define NET_DEFER_MAX 8
+struct net_deferred {
+    void (*fn)(void *);
+    void *arg;
+};
+static struct net_deferred deferred[NET_DEFER_MAX];
+static unsigned int ndeferred;
+
 static bool net_lock_held(void)
 {
     return mutex_held(&net_lock);
@@ -71,6 +80,31 @@ static void net_timer_plan(uint64_t next)
         timer_add_slack(&net_tm, next + NET_TIMER_SLACK, NET_TIMER_SLACK);
 }
 
+/* Drop net_lock, then run what was deferred to then. */
+static void net_mutex_unlock(void)
+{
+    struct net_deferred run[NET_DEFER_MAX];
+    unsigned int n = ndeferred;
+
+    memcpy(run, deferred, n * sizeof(run[0]));
+    ndeferred = 0;
+    mutex_unlock(&net_lock);
+    for (unsigned int i = 0; i < n; i++)
+        run[i].fn(run[i].arg);
+}
+
+void net_kernel_defer(void (*fn)(void *), void *arg)
+{
+    for (unsigned int i = 0; i < ndeferred; i++)
+        if (deferred[i].fn == fn && deferred[i].arg == arg)
+            return;
+    if (ndeferred == NET_DEFER_MAX) {
+        fn(arg); /* more devices than slots: at once, under the lock */
+        return;
+    }
+    deferred[ndeferred++] = (struct net_deferred){fn, arg};
+}
+
 /* Drop net_lock, moving net_tm earlier if the call made an earlier deadline. */
 static void net_unlock(void)
 {
@@ -78,7 +112,7 @@ static void net_unlock(void)
 
     if (next < timer_planned)
         net_timer_plan(next);
-    mutex_unlock(&net_lock);
+    net_mutex_unlock();
 }
 
 /* Timer interrupt: the stack has something due. */
@@ -97,7 +131,7 @@ static void net_timer_thread(void *arg)
         WRITE_ONCE(timer_due, false);
         mutex_lock(&net_lock);
         net_timer_plan(net_timer(the_stack, ktime_ns()));
-        mutex_unlock(&net_lock);
+        net_mutex_unlock();
     }
 }
 

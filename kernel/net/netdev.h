@@ -21,6 +21,13 @@ struct netstack *net_kernel_stack(void);
 /* Take / drop the net lock (thread context; may sleep). */
 void net_kernel_lock(void);
 void net_kernel_unlock(void);
+/*
+ * With the net lock held: run fn(arg) right after whoever holds the lock
+ * drops it (once, however often it is asked for until then). For device
+ * doorbells: under emulation ringing one is an exit to the hypervisor, and
+ * every CPU wanting the net lock would wait through it.
+ */
+void net_kernel_defer(void (*fn)(void *), void *arg);
 
 /*
  * Configure every Ethernet interface as the ip= parameter says (DHCP by

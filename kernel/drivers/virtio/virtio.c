@@ -182,6 +182,26 @@ int virtq_submit(struct virtq *vq, const struct virtq_buf *bufs, unsigned int no
     return err;
 }
 
+int virtq_submit_quiet(struct virtq *vq, const struct virtq_buf *bufs, unsigned int nout,
+                       unsigned int nin, void *cookie)
+{
+    uint64_t flags = spin_lock_irqsave(&vq->lock);
+    int err = virtq_add(&vq->ring, bufs, nout, nin, cookie);
+
+    spin_unlock_irqrestore(&vq->lock, flags);
+    return err;
+}
+
+void virtq_kick(struct virtq *vq)
+{
+    uint64_t flags = spin_lock_irqsave(&vq->lock);
+    bool kick = virtq_kick_needed(&vq->ring);
+
+    spin_unlock_irqrestore(&vq->lock, flags);
+    if (kick)
+        vq->vdev->ops->notify(vq->vdev, vq);
+}
+
 void *virtq_collect(struct virtq *vq, uint32_t *len)
 {
     uint64_t flags = spin_lock_irqsave(&vq->lock);

@@ -125,6 +125,14 @@ void virtio_read_config(struct virtio_device *vd, unsigned int off, void *buf, s
  */
 int virtq_submit(struct virtq *vq, const struct virtq_buf *bufs, unsigned int nout,
                  unsigned int nin, void *cookie);
+/*
+ * virtq_submit without the notification: the caller rings the doorbell
+ * later with virtq_kick, once for a batch, or outside its own locks.
+ */
+int virtq_submit_quiet(struct virtq *vq, const struct virtq_buf *bufs, unsigned int nout,
+                       unsigned int nin, void *cookie);
+/* Notify the device of what was added since the last notification, if it wants one. */
+void virtq_kick(struct virtq *vq);
 /* Next completed request's cookie or NULL. Takes vq->lock. */
 void *virtq_collect(struct virtq *vq, uint32_t *len);
 

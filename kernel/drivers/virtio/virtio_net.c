@@ -8,7 +8,10 @@
  * ring stays full (many buffers in flight); with mergeable receive buffers
  * (VIRTIO_NET_F_MRG_RXBUF) a frame may still span several and is copied
  * together. Transmit puts the header in the pbuf's headroom and the frame
- * behind it: no copy.
+ * behind it: no copy. The transmit doorbell is rung once the net lock is
+ * dropped (net_kernel_defer), once for all frames sent under it: under
+ * emulation it is an exit to the hypervisor, and every CPU that wants the
+ * lock would otherwise wait through it.
  *
  * Interrupts and polling (NAPI-like): the receive interrupt masks itself
  * (VIRTQ_AVAIL_F_NO_INTERRUPT) and wakes the interface's "vnet" thread,
@@ -229,6 +232,14 @@ static void vnet_tx_reclaim(struct vnet *vn)
         pbuf_free(p);
 }
 
+/* Ring the transmit doorbell (net_kernel_defer: after the net lock is dropped). */
+static void vnet_tx_kick(void *arg)
+{
+    struct vnet *vn = arg;
+
+    virtq_kick(vn->txq);
+}
+
 /* netif->output: net lock held; consumes p. */
 static int vnet_output(struct netif *nif, struct pbuf *p)
 {
@@ -259,11 +270,13 @@ static int vnet_output(struct netif *nif, struct pbuf *p)
     memcpy(h, &hdr, vn->hdr_len);
     bufs[0] = (struct virtq_buf){virt_to_phys(p->data), vn->hdr_len};
     bufs[1] = (struct virtq_buf){virt_to_phys(p->data + vn->hdr_len), frame_len};
-    err = virtq_submit(vn->txq, bufs, 2, 0, p);
+    err = virtq_submit_quiet(vn->txq, bufs, 2, 0, p);
     if (err != 0) {
         pbuf_free(p);
         return -ENOBUFS;
     }
+    /* One doorbell for every frame sent under this hold of the lock, after it. */
+    net_kernel_defer(vnet_tx_kick, vn);
     return 0;
 }
 
