@@ -369,8 +369,26 @@ func netRun(g guest, initrd string, p *netPath) (netResult, error) {
 		err = p.in(func() error { r, err = wrk.Run(url, 2, netConnections, d, netTimeout); return err })
 		return r, err
 	}
+	// The guest says it serves once it listens; a Linux guest's link may
+	// still be coming up then (its first ARP replies can be late): wait
+	// until a connection gets through before wrk starts.
+	for start := time.Now(); ; {
+		c, err := p.dial(p.addr(p.web))
+		if err == nil {
+			c.Close()
+			break
+		}
+		if time.Since(start) > 30*time.Second {
+			return res, fmt.Errorf("%s: not reachable: %w", g.name, err)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
 	if _, err := load(netWarmup); err != nil {
-		return res, err
+		con := m.Console()
+		if len(con) > 2000 {
+			con = con[len(con)-2000:]
+		}
+		return res, fmt.Errorf("%s: warm-up: %w\nthe guest's console ends:\n%s", g.name, err, con)
 	}
 	before, _, err := p.accepted()
 	if err != nil {
