@@ -279,6 +279,9 @@ func TestMuslSyscalls(t *testing.T) {
 			wantStatus(t, res, 0)
 			wantConsole(t, res, "PASS", "clone without CLONE_THREAD (a new process) is not supported",
 				"threads: 20000 created and joined, 1000 at once")
+			if cpus > 1 {
+				wantConsole(t, res, "signal kick: 300 rounds, 0 late")
+			}
 			if n := strings.Count(res.Console, "unsupported system call syscall_500 (500)"); n != 1 {
 				t.Errorf("the unknown system call was logged %d times, want once", n)
 			}

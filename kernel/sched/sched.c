@@ -257,6 +257,18 @@ static void __schedule(bool preempt)
         spin_release(&rq->lock);
         goto out_irq;
     }
+    /*
+     * The idle loop may be switched away from in the middle of its poll
+     * (an interrupt woke a thread and preempted it): the flag must not
+     * outlive the poll, or every IPI to this CPU, a signal's kick among
+     * them, would be skipped while a thread spins here in user mode.
+     * Cleared under the queue lock, so a waker that enqueues after us sees
+     * it; the fence orders it before this CPU's next look at sigpending.
+     */
+    if (prev == c->idle && READ_ONCE(c->idle_polling)) {
+        WRITE_ONCE(c->idle_polling, false);
+        __atomic_thread_fence(__ATOMIC_SEQ_CST);
+    }
     prev->runtime_ns += now - prev->switched_in;
     account_switch(c, next, now);
     next->switched_in = now;

@@ -4,8 +4,9 @@
  * futex operation, the signals CPU faults raise, the calls EggOS refuses
  * (fork, vfork, execve, a new process through clone), bad pointers,
  * timer_create with SIGEV_THREAD_ID, every clock, absolute sleeps, CPU
- * affinity, and 21,000 threads (1,000 at once) that leave no memory and no
- * thread behind.
+ * affinity, signals reaching a thread that spins on another CPU, and
+ * 21,000 threads (1,000 at once) that leave no memory and no thread
+ * behind.
  *
  * With no argument it runs every check and prints "PASS" (exit 0) only
  * when all held. "kill-segv", "kill-term" and "abort" end the program
@@ -464,6 +465,90 @@ static void test_affinity(void)
     CHECK(sched_setaffinity(0, sizeof(all), &all) == 0, "unpin: errno %d", errno);
 }
 
+/*
+ * ---- a signal reaches a thread spinning in user mode on another CPU ----
+ *
+ * The spinner sleeps a few microseconds, so its CPU goes idle and the
+ * timer interrupt that ends the sleep switches to it from the idle loop;
+ * then it spins without system calls until the signal's handler has run.
+ * Only an IPI from the sender's CPU can make it notice (Go's asynchronous
+ * preemption is exactly this: sysmon's tgkill of a spinning goroutine's
+ * thread). Each round allows a second; a late round is a lost kick.
+ */
+#define KICK_ROUNDS 300
+
+static volatile int kick_round, kick_got, kick_late;
+static int64_t kick_worst_ns;
+
+static void kick_handler(int sig)
+{
+    (void)sig;
+    __atomic_store_n(&kick_got, kick_round, __ATOMIC_SEQ_CST);
+}
+
+static void pin_self(int cpu)
+{
+    cpu_set_t one;
+
+    CPU_ZERO(&one);
+    CPU_SET(cpu, &one);
+    CHECK(sched_setaffinity(0, sizeof(one), &one) == 0, "pin to CPU %d: errno %d", cpu, errno);
+}
+
+static void *kick_spinner(void *arg)
+{
+    struct timespec nap = {.tv_nsec = 10000};
+
+    (void)arg;
+    pin_self(1);
+    for (int r = 1; r <= KICK_ROUNDS; r++) {
+        nanosleep(&nap, NULL);
+        int64_t t0 = now_ns(CLOCK_MONOTONIC);
+        __atomic_store_n(&kick_round, r, __ATOMIC_SEQ_CST);
+        while (__atomic_load_n(&kick_got, __ATOMIC_SEQ_CST) != r &&
+               now_ns(CLOCK_MONOTONIC) - t0 < 1000000000)
+            ;
+        int64_t dt = now_ns(CLOCK_MONOTONIC) - t0;
+        if (__atomic_load_n(&kick_got, __ATOMIC_SEQ_CST) != r)
+            kick_late++;
+        if (dt > kick_worst_ns)
+            kick_worst_ns = dt;
+        /* A late signal arrives at the next system call: wait for it. */
+        while (__atomic_load_n(&kick_got, __ATOMIC_SEQ_CST) != r)
+            sched_yield();
+    }
+    return NULL;
+}
+
+static void test_signal_kick(void)
+{
+    cpu_set_t all;
+    pthread_t th;
+
+    if (sysconf(_SC_NPROCESSORS_ONLN) < 2) {
+        printf("signal kick: one CPU, nothing to check\n");
+        return;
+    }
+    CHECK(sched_getaffinity(0, sizeof(all), &all) == 0, "sched_getaffinity: errno %d", errno);
+    signal(SIGUSR1, kick_handler);
+    pin_self(0);
+    CHECK(pthread_create(&th, NULL, kick_spinner, NULL) == 0, "pthread_create");
+    for (int r = 1; r <= KICK_ROUNDS; r++) {
+        while (__atomic_load_n(&kick_round, __ATOMIC_SEQ_CST) != r)
+            ;
+        CHECK(pthread_kill(th, SIGUSR1) == 0, "pthread_kill");
+        while (__atomic_load_n(&kick_got, __ATOMIC_SEQ_CST) != r)
+            sched_yield();
+    }
+    pthread_join(th, NULL);
+    CHECK(kick_late == 0, "%d of %d signals to a spinning thread waited over a second", kick_late,
+          KICK_ROUNDS);
+    printf("signal kick: %d rounds, %d late, worst %lld us\n", KICK_ROUNDS, kick_late,
+           (long long)(kick_worst_ns / 1000));
+    sched_setaffinity(0, sizeof(all), &all);
+    signal(SIGUSR1, SIG_DFL);
+}
+
 /* ---- threads come and go without a limit, and leave nothing behind ---- */
 
 static long meminfo_kb(const char *field)
@@ -584,6 +669,7 @@ int main(int argc, char **argv)
     test_refusals();
     test_timers();
     test_affinity();
+    test_signal_kick();
     test_thread_churn();
     printf("%s\n", failures ? "FAILED" : "PASS");
     return failures ? 1 : 0;
