@@ -1,11 +1,13 @@
 package tests
 
 import (
+	"context"
 	"fmt"
 	"regexp"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"eggos/internal/qemu"
 )
@@ -131,6 +133,35 @@ func TestDeliberateFaults(t *testing.T) {
 				wantConsole(t, res, "Kernel oops", "RIP: ")
 			}
 		})
+	}
+}
+
+// A guest that outlives its timeout is asked for a dump before it is
+// killed: the harness injects an NMI and every CPU prints where it was,
+// with every thread and timer. One CPU spins in user mode, the other
+// idles in the kernel: an NMI in either mode is reported and returns (one
+// from user mode used to kill the application as an unexpected exception).
+func TestTimeoutDump(t *testing.T) {
+	cfg := qemu.Config{Initrd: suiteInitramfs(t, "", "go-current"), CPUs: 2, Kernel: kernelPath(t),
+		Append: "console=ttyS0 -- hang", Timeout: 20 * time.Second}
+	res, err := qemu.Run(context.Background(), cfg)
+	if err != nil {
+		t.Fatalf("boot: %v", err)
+	}
+	if !res.TimedOut {
+		t.Fatalf("the hanging guest ended (status %d) before its timeout", res.Status)
+	}
+	for _, want := range []string{"NMI received on CPU 0 in", "NMI received on CPU 1 in",
+		"in user mode at rip", "thread dump (", "timers cpu 0:"} {
+		if !strings.Contains(res.Console, want) {
+			t.Errorf("the timeout dump lacks %q", want)
+		}
+	}
+	if strings.Contains(res.Console, "unexpected exception") || strings.Contains(res.Console, "killed by") {
+		t.Errorf("the NMI ended the application")
+	}
+	if t.Failed() {
+		t.Logf("console:\n%s", res.Console)
 	}
 }
 

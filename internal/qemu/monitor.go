@@ -6,11 +6,13 @@ import (
 	"fmt"
 	"net"
 	"strings"
+	"sync"
 	"time"
 )
 
 // Monitor speaks QEMU's human monitor protocol (HMP) over its socket.
 type Monitor struct {
+	mu   sync.Mutex // one command at a time (the harness's timeout NMI shares it)
 	conn net.Conn
 	r    *bufio.Reader
 }
@@ -56,6 +58,8 @@ func (m *Monitor) readPrompt() (string, error) {
 
 // Command runs one monitor command and returns its output.
 func (m *Monitor) Command(cmd string) (string, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
 	if _, err := fmt.Fprintf(m.conn, "%s\n", cmd); err != nil {
 		return "", err
 	}

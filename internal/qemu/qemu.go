@@ -124,9 +124,18 @@ type Machine struct {
 	stderr  bytes.Buffer
 	stdin   io.WriteCloser // the serial line's input, when cfg.Stdin is nil
 	monitor *Monitor
+	sock    string // the monitor's socket (always there: the timeout dump uses it)
 	start   time.Time
 	dir     string
+	// timedOut is closed when the timeout passed and QEMU was killed.
+	timedOut chan struct{}
+	done     chan struct{} // closed when QEMU has exited
 }
+
+// dumpGrace is how long a timed-out guest has to print its thread and timer
+// dump after the harness injects an NMI (the kernel's NMI handler prints
+// them), before QEMU is killed.
+const dumpGrace = 3 * time.Second
 
 // Start boots cfg and returns at once; Wait collects the result.
 func Start(ctx context.Context, cfg Config) (*Machine, error) {
@@ -139,26 +148,25 @@ func Start(ctx context.Context, cfg Config) (*Machine, error) {
 	if timeout == 0 {
 		timeout = 60 * time.Second
 	}
-	m := &Machine{cfg: cfg, console: &lockedBuffer{}}
-	m.ctx, m.cancel = context.WithTimeout(ctx, timeout)
-	args := Args(cfg)
-	sock := ""
-	if cfg.Monitor {
-		dir, err := os.MkdirTemp("", "eggos-qemu-")
-		if err != nil {
-			m.cancel()
-			return nil, err
-		}
-		m.dir = dir
-		sock = dir + "/monitor.sock"
-		args = replaceMonitor(args, "unix:"+sock+",server=on,wait=off")
+	m := &Machine{cfg: cfg, console: &lockedBuffer{}, timedOut: make(chan struct{}),
+		done: make(chan struct{})}
+	// The context is the hard limit; the watchdog below kills QEMU at the
+	// timeout itself, after asking the guest for a dump.
+	m.ctx, m.cancel = context.WithTimeout(ctx, timeout+dumpGrace+5*time.Second)
+	dir, err := os.MkdirTemp("", "eggos-qemu-")
+	if err != nil {
+		m.cancel()
+		return nil, err
 	}
+	m.dir = dir
+	m.sock = dir + "/monitor.sock"
+	args := replaceMonitor(Args(cfg), "unix:"+m.sock+",server=on,wait=off")
 	m.cmd = exec.CommandContext(m.ctx, Binary, args...)
 	if err := m.startCmd(); err != nil {
 		return nil, err
 	}
 	if cfg.Monitor {
-		mon, err := dialMonitor(m.ctx, sock)
+		mon, err := dialMonitor(m.ctx, m.sock)
 		if err != nil {
 			m.Kill()
 			m.cmd.Wait()
@@ -168,6 +176,7 @@ func Start(ctx context.Context, cfg Config) (*Machine, error) {
 		}
 		m.monitor = mon
 	}
+	go m.watchdog(timeout - time.Since(m.start))
 	return m, nil
 }
 
@@ -275,6 +284,47 @@ func (m *Machine) CPUTime() (time.Duration, error) {
 	return time.Duration(utime+stime) * time.Second / clockTicks, nil
 }
 
+// watchdog ends a guest that outlives its timeout. A hung guest is worth
+// a look inside before it goes: an NMI makes the kernel print every
+// thread (state, CPU, system call, user rip) and every CPU's timers on
+// the console, which the test then logs.
+func (m *Machine) watchdog(timeout time.Duration) {
+	select {
+	case <-m.done:
+		return
+	case <-time.After(timeout):
+	}
+	asked := make(chan struct{})
+	go func() {
+		// The monitor serves one client: share the test's if it has one.
+		mon := m.monitor
+		if mon == nil {
+			ctx, cancel := context.WithTimeout(m.ctx, time.Second)
+			var err error
+			mon, err = dialMonitor(ctx, m.sock)
+			cancel()
+			if err != nil {
+				return
+			}
+			defer mon.Close()
+		}
+		if _, err := mon.Command("nmi"); err == nil {
+			close(asked)
+		}
+	}()
+	select {
+	case <-m.done:
+	case <-asked:
+		select {
+		case <-m.done:
+		case <-time.After(dumpGrace):
+		}
+	case <-time.After(dumpGrace):
+	}
+	close(m.timedOut)
+	m.Kill()
+}
+
 // Monitor returns the QEMU monitor (nil unless Config.Monitor).
 func (m *Machine) Monitor() *Monitor { return m.monitor }
 
@@ -293,8 +343,15 @@ func (m *Machine) Wait() (*Result, error) {
 		defer m.monitor.Close()
 	}
 	err := m.cmd.Wait()
+	close(m.done)
 	res := &Result{Status: -1, Elapsed: time.Since(m.start), Console: m.console.String()}
-	if m.ctx.Err() == context.DeadlineExceeded {
+	timedOut := m.ctx.Err() == context.DeadlineExceeded
+	select {
+	case <-m.timedOut:
+		timedOut = true
+	default:
+	}
+	if timedOut {
 		res.TimedOut = true
 		res.QEMUExit = -1
 		return res, nil

@@ -133,6 +133,25 @@ static __noreturn void die(struct trapframe *tf, const char *what)
     machine_exit(EXIT_KERNEL_PANIC);
 }
 
+/*
+ * An NMI, from the kernel or from user mode: another CPU panicking stops
+ * this one, otherwise it came from outside (QEMU's monitor "nmi", which
+ * the test harness sends to a guest that outlived its timeout) and shows
+ * what every CPU and thread is doing. It runs on its own IST stack and
+ * returns straight to what it interrupted, never through the scheduler.
+ */
+static void nmi(struct trapframe *tf)
+{
+    if (panic_in_progress()) {
+        for (;;)
+            halt();
+    }
+    pr_warn("NMI received on CPU %u in %s mode at rip %#lx sp %#lx\n", cpu_id(),
+            tf_from_user(tf) ? "user" : "kernel", tf->rip, tf->rsp);
+    thread_dump();
+    timers_dump();
+}
+
 static void kernel_exception(struct trapframe *tf)
 {
     unsigned int v = tf->vector;
@@ -140,17 +159,6 @@ static void kernel_exception(struct trapframe *tf)
     char what[96];
 
     switch (v) {
-    case VEC_NMI:
-        if (panic_in_progress()) {
-            /* Another CPU is panicking and stopped us. */
-            for (;;)
-                halt();
-        }
-        /* An NMI from outside (QEMU monitor "nmi"): show what every thread does. */
-        pr_warn("NMI received on CPU %u\n", cpu_id());
-        thread_dump();
-        timers_dump();
-        return;
     case VEC_PF: {
         uintptr_t addr = read_cr2();
         /*
@@ -204,6 +212,10 @@ void trap_dispatch(struct trapframe *tf)
     unsigned int v = tf->vector;
 
     this_cpu()->stats.irqs[v]++;
+    if (v == VEC_NMI) {
+        nmi(tf);
+        return;
+    }
     if (v < 32) {
         if (tf_from_user(tf))
             user_exception(tf);

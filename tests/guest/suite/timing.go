@@ -11,6 +11,20 @@ import (
 func init() {
 	register("timers", testTimers)
 	register("preempt", testPreempt)
+	register("hang", testHang)
+}
+
+// hang never ends: one goroutine spins in user mode while main sleeps, the
+// guest the harness's timeout handling is tested with (TestTimeoutDump).
+func testHang(c *t) {
+	go func() {
+		for {
+			spinSink++
+		}
+	}()
+	for {
+		time.Sleep(time.Hour)
+	}
 }
 
 func testTimers(c *t) {
