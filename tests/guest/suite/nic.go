@@ -29,6 +29,9 @@ import (
 //	get=PORT           an HTTP server on the gateway: /blob?n=BYTES, with
 //	                   the body's SHA-256 in the X-Sha256 header
 //	getn=BYTES         the size to download
+//	put=PORT           an HTTP server on the gateway: POST /sink answers
+//	                   the SHA-256 and length of the body it received
+//	putn=BYTES         the size to upload (xorshift bytes, seeded by n)
 //	serve=1            then serve HTTP on :80 until /quit (the host test
 //	                   drives it after "NIC-SERVING" appears); /stats
 //	                   reports the resource figures of nicstats.go
@@ -83,9 +86,65 @@ func testNIC(c *t) {
 		n, _ := strconv.Atoi(args["getn"])
 		nicDownload(c, "http://"+gw+":"+port, n)
 	}
+	if port := args["put"]; port != "" {
+		n, _ := strconv.Atoi(args["putn"])
+		nicUpload(c, "http://"+gw+":"+port, n)
+	}
 	if args["serve"] == "1" {
 		nicServe(c)
 	}
+}
+
+// xorshiftReader yields n pseudo-random bytes, the same for the same n on
+// both sides of a transfer.
+type xorshiftReader struct {
+	x    uint32
+	left int
+}
+
+func (r *xorshiftReader) Read(p []byte) (int, error) {
+	if r.left == 0 {
+		return 0, io.EOF
+	}
+	if len(p) > r.left {
+		p = p[:r.left]
+	}
+	for i := range p {
+		r.x ^= r.x << 13
+		r.x ^= r.x >> 17
+		r.x ^= r.x << 5
+		p[i] = byte(r.x)
+	}
+	r.left -= len(p)
+	return len(p), nil
+}
+
+// nicUpload sends n bytes to the host's sink and compares its hash of what
+// arrived with ours of what was sent.
+func nicUpload(c *t, base string, n int) {
+	h := sha256.New()
+	body := io.TeeReader(&xorshiftReader{x: uint32(n) | 1, left: n}, h)
+	client := &http.Client{Timeout: 10 * time.Minute}
+	start := time.Now()
+	req, err := http.NewRequest("POST", base+"/sink", body)
+	if err != nil {
+		c.Errorf("upload: %v", err)
+		return
+	}
+	req.ContentLength = int64(n)
+	resp, err := client.Do(req)
+	if err != nil {
+		c.Errorf("upload: %v", err)
+		return
+	}
+	defer resp.Body.Close()
+	answer, _ := io.ReadAll(resp.Body)
+	want := fmt.Sprintf("%d %s", n, hex.EncodeToString(h.Sum(nil)))
+	if strings.TrimSpace(string(answer)) != want {
+		c.Errorf("upload: the host received %q, we sent %q", answer, want)
+	}
+	d := time.Since(start)
+	c.Logf("upload: %d bytes in %v (%.1f MiB/s)", n, d, float64(n)/d.Seconds()/(1<<20))
 }
 
 // nicPing sends ICMP echo requests to addr from an ICMP datagram socket.
