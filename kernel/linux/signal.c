@@ -265,9 +265,13 @@ out:
     return err;
 }
 
-/* Build the frame for sig and enter its handler. False when the stack is unusable. */
+/*
+ * Build the handler's frame on the user stack and point tf at the handler.
+ * false when it cannot be built; *why and *at then say what failed where.
+ */
 static bool setup_frame(struct trapframe *tf, int sig, const struct k_sigaction *ka,
-                        const struct k_siginfo *info, uint64_t oldmask)
+                        const struct k_siginfo *info, uint64_t oldmask, const char **why,
+                        uint64_t *at)
 {
     struct task *t = current_task();
     struct thread *th = t->thread;
@@ -319,9 +323,21 @@ static bool setup_frame(struct trapframe *tf, int sig, const struct k_sigaction 
     frame.uc.uc_sigmask = oldmask;
     frame.info = *info;
 
-    if (!(ka->flags & SA_RESTORER) || save_fpstate(th, ufp) != 0 ||
-        copy_to_user((void *)uframe, &frame, sizeof(frame)) != 0)
+    *at = ufp;
+    if (!(ka->flags & SA_RESTORER)) {
+        *why = "no SA_RESTORER";
         return false;
+    }
+    if (save_fpstate(th, ufp) != 0) {
+        *why = was_on_alt || sp != tf->rsp - 128 ? "FPU state not writable (signal stack)"
+                                                 : "FPU state not writable";
+        return false;
+    }
+    *at = uframe;
+    if (copy_to_user((void *)uframe, &frame, sizeof(frame)) != 0) {
+        *why = "frame not writable";
+        return false;
+    }
 
     /* The handler starts with a clean FPU, as on Linux. */
     fpu_reset(th);
@@ -417,9 +433,14 @@ void signal_deliver(struct trapframe *tf)
         spin_unlock_irqrestore(&p->lock, flags);
 
         syscall_restart(t, tf, &ka);
-        if (!setup_frame(tf, sig, &ka, &info, oldmask)) {
-            printk(LOG_ERR, "eggos: cannot deliver %s: bad signal stack at %#lx\n",
-                   signal_name(sig), tf->rsp);
+        const char *why = "";
+        uint64_t at = 0;
+        if (!setup_frame(tf, sig, &ka, &info, oldmask, &why, &at)) {
+            printk(LOG_ERR,
+                   "eggos: cannot deliver %s to thread %d: %s at %#lx (sp %#lx, alt stack "
+                   "%#lx+%#lx flags %#x, handler flags %#lx)\n",
+                   signal_name(sig), t->tid, why, at, tf->rsp, t->altstack.ss_sp,
+                   t->altstack.ss_size, t->altstack.ss_flags, ka.flags);
             process_kill(SIGSEGV);
         }
         return; /* one handler at a time; more are delivered after it */
