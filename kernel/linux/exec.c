@@ -23,7 +23,7 @@
 
 #define HEADER_READ 4096
 #define STACK_SIZE (8ul << 20)
-#define STACK_TOP 0x00007ffffffff000ul
+#define STACK_TOP USER_TOP /* the stack ends where user space does */
 #define PIE_BASE 0x0000555555554000ul
 #define STACK_BUILD_SIZE (64 * 1024)
 

@@ -1,7 +1,7 @@
 /*
  * layout.h - the kernel's virtual address map.
  *
- *   0x0000000000000000 - 0x00007fffffffffff  the application (user space)
+ *   0x0000000000000000 - 0x00007fffffffefff  the application (user space)
  *   0xffff800000000000 - 0xffffbfffffffffff  direct map of all physical memory
  *   0xffffc00000000000 - 0xffffc07fffffffff  vmap: kernel stacks with guard
  *                                            pages, device registers (MMIO)
@@ -25,7 +25,14 @@
 #define HUGE_PAGE_SIZE (1ul << HUGE_PAGE_SHIFT)
 #define GIGA_PAGE_SIZE (1ul << 30)
 
-#define USER_TOP 0x0000800000000000ul
+/*
+ * The end of user space, as Linux's TASK_SIZE_MAX: one page short of the
+ * canonical boundary. The last page is never mapped, so no instruction can
+ * end at the boundary (SYSRET to a non-canonical address faults in ring
+ * 0), and a program may rely on 0x7ffffffff000 being a bad pointer as it
+ * is on Linux: an mmap hint there is refused and placed elsewhere.
+ */
+#define USER_TOP 0x00007ffffffff000ul
 #if defined(HOST_TEST) && !defined(__ASSEMBLER__)
 /* Host unit tests map "physical memory" at an arena they allocate. */
 extern uintptr_t host_direct_map_base;

@@ -327,6 +327,16 @@ static void test_refusals(void)
           "clock_gettime into 16: errno %d", errno);
     CHECK(syscall(SYS_uname, (void *)0x7ffffffff000ul) == -1 && errno == EFAULT, "uname: errno %d",
           errno);
+    /* The last page below 2^47 is not user space, as on Linux: a hint there is moved, a fixed map fails. */
+    void *top = (void *)0x7ffffffff000ul;
+    void *m = mmap(top, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    CHECK(m != MAP_FAILED && m != top, "mmap with the top page as hint gave %p", m);
+    if (m != MAP_FAILED)
+        munmap(m, 4096);
+    CHECK(mmap(top, 4096, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0) == MAP_FAILED &&
+              errno == ENOMEM,
+          "MAP_FIXED at the top page: errno %d", errno);
+    CHECK(syscall(SYS_uname, top) == -1 && errno == EFAULT, "uname into the top page: errno %d", errno);
     close(p[0]);
     close(p[1]);
 }
