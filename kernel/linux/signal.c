@@ -290,10 +290,8 @@ static bool setup_frame(struct trapframe *tf, int sig, const struct k_sigaction 
     memset(&frame, 0, sizeof(frame));
     frame.pretcode = ka->restorer;
     frame.uc.uc_flags = UC_FP_XSTATE | UC_SIGCONTEXT_SS | UC_STRICT_RESTORE_SS;
-    frame.uc.uc_stack.ss_sp = t->altstack.ss_sp;
-    frame.uc.uc_stack.ss_size = t->altstack.ss_size;
-    frame.uc.uc_stack.ss_flags =
-        (t->altstack.ss_flags & SS_DISABLE) ? SS_DISABLE : (was_on_alt ? SS_ONSTACK : 0);
+    /* As Linux saves it: what sigaltstack set, which rt_sigreturn puts back. */
+    frame.uc.uc_stack = t->altstack;
     struct k_sigcontext *sc = &frame.uc.uc_mcontext;
     sc->r8 = tf->r8;
     sc->r9 = tf->r9;
@@ -523,6 +521,25 @@ SYSCALL_DEFINE4(rt_sigprocmask, int, how, const uint64_t *, set, uint64_t *, ose
     return 0;
 }
 
+/* Install ns as t's alternate stack, for code running at sp. */
+static long altstack_set(struct task *t, const k_stack_t *ns, uint64_t sp)
+{
+    if (on_altstack(t, sp))
+        return -EPERM;
+    uint32_t mode = (uint32_t)ns->ss_flags & ~SS_AUTODISARM;
+    if (mode != 0 && mode != SS_DISABLE && mode != SS_ONSTACK)
+        return -EINVAL;
+    if (mode == SS_DISABLE) {
+        t->altstack = (k_stack_t){.ss_flags = SS_DISABLE};
+        return 0;
+    }
+    if (ns->ss_size < MINSIGSTKSZ)
+        return -ENOMEM;
+    t->altstack = *ns;
+    t->altstack.ss_flags = (int32_t)((uint32_t)ns->ss_flags & SS_AUTODISARM);
+    return 0;
+}
+
 SYSCALL_DEFINE2(sigaltstack, const k_stack_t *, ss, k_stack_t *, oss)
 {
     struct task *t = current_task();
@@ -535,19 +552,9 @@ SYSCALL_DEFINE2(sigaltstack, const k_stack_t *, ss, k_stack_t *, oss)
     if (ss != NULL) {
         if (copy_from_user(&ns, ss, sizeof(ns)) != 0)
             return -EFAULT;
-        if (on_altstack(t, t->thread->utf->rsp))
-            return -EPERM;
-        uint32_t mode = (uint32_t)ns.ss_flags & ~SS_AUTODISARM;
-        if (mode != 0 && mode != SS_DISABLE && mode != SS_ONSTACK)
-            return -EINVAL;
-        if (mode == SS_DISABLE) {
-            t->altstack = (k_stack_t){.ss_flags = SS_DISABLE};
-        } else {
-            if (ns.ss_size < MINSIGSTKSZ)
-                return -ENOMEM;
-            t->altstack = ns;
-            t->altstack.ss_flags = (int32_t)((uint32_t)ns.ss_flags & SS_AUTODISARM);
-        }
+        long err = altstack_set(t, &ns, t->thread->utf->rsp);
+        if (err != 0)
+            return err;
     }
     if (oss != NULL && copy_to_user(oss, &old, sizeof(old)) != 0)
         return -EFAULT;
@@ -591,6 +598,13 @@ SYSCALL_DEFINE0(rt_sigreturn)
     tf->rflags = (tf->rflags & ~0x254dd5ul) | (sc->eflags & 0x254dd5ul) | RFLAGS_IF;
     tf->cs = USER_CS;
     tf->ss = USER_DS;
+
+    /*
+     * The alternate stack as the frame says, as Linux does (errors ignored,
+     * as there): this re-arms an SS_AUTODISARM stack the delivery disarmed,
+     * and applies a handler's change to uc_stack.
+     */
+    (void)altstack_set(t, &frame.uc.uc_stack, tf->rsp);
 
     flags = spin_lock_irqsave(&t->proc->lock);
     t->blocked = frame.uc.uc_sigmask & ~UNBLOCKABLE;

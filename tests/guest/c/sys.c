@@ -3,7 +3,8 @@
  * answers them, where Go's and musl's everyday use does not reach: every
  * futex operation, the signals CPU faults raise, the calls EggOS refuses
  * (fork, vfork, execve, a new process through clone), bad pointers,
- * timer_create with SIGEV_THREAD_ID, every clock, absolute sleeps, CPU
+ * timer_create with SIGEV_THREAD_ID, the alternate signal stack
+ * (SS_AUTODISARM, put back by rt_sigreturn), every clock, absolute sleeps, CPU
  * affinity, signals reaching a thread that spins on another CPU, and
  * 21,000 threads (1,000 at once) that leave no memory and no thread
  * behind.
@@ -27,6 +28,7 @@
 #include <sys/mman.h>
 #include <sys/syscall.h>
 #include <time.h>
+#include <ucontext.h>
 #include <unistd.h>
 
 #include "check.h"
@@ -40,6 +42,10 @@
 #define FUTEX_WAKE_BITSET_PRIVATE (10 | 128)
 #define FUTEX_CLOCK_REALTIME 256
 #define FUTEX_BITSET_MATCH_ANY 0xffffffffu
+
+#ifndef SS_AUTODISARM
+#define SS_AUTODISARM (1U << 31)
+#endif
 
 static long futex(uint32_t *uaddr, int op, uint32_t val, const struct timespec *ts, uint32_t *uaddr2,
                   uint32_t val3)
@@ -475,6 +481,54 @@ static void test_affinity(void)
     CHECK(sched_setaffinity(0, sizeof(all), &all) == 0, "unpin: errno %d", errno);
 }
 
+/* ---- the alternate signal stack: SS_AUTODISARM, and rt_sigreturn puts it back ---- */
+
+static char alt_mem[65536] __attribute__((aligned(16)));
+static volatile uintptr_t alt_local, alt_uc_sp;
+static volatile int alt_uc_flags, alt_now_flags;
+
+static void alt_handler(int sig, siginfo_t *si, void *ucp)
+{
+    ucontext_t *uc = ucp;
+    stack_t now;
+    int here;
+
+    (void)sig;
+    (void)si;
+    alt_local = (uintptr_t)&here;
+    alt_uc_sp = (uintptr_t)uc->uc_stack.ss_sp;
+    alt_uc_flags = uc->uc_stack.ss_flags;
+    sigaltstack(NULL, &now);
+    alt_now_flags = now.ss_flags;
+}
+
+static void test_altstack(void)
+{
+    stack_t ss = {.ss_sp = alt_mem, .ss_size = sizeof(alt_mem), .ss_flags = (int)SS_AUTODISARM};
+    stack_t cur;
+    struct sigaction sa = {.sa_sigaction = alt_handler, .sa_flags = SA_SIGINFO | SA_ONSTACK};
+    uintptr_t lo = (uintptr_t)alt_mem, hi = lo + sizeof(alt_mem);
+
+    CHECK(sigaltstack(&ss, NULL) == 0, "sigaltstack: errno %d", errno);
+    CHECK(sigaction(SIGUSR2, &sa, NULL) == 0, "sigaction: errno %d", errno);
+    for (int round = 1; round <= 2; round++) {
+        alt_local = 0;
+        raise(SIGUSR2);
+        CHECK(alt_local >= lo && alt_local < hi, "round %d: the handler ran at %#lx, not on the stack",
+              round, (unsigned long)alt_local);
+        CHECK(alt_uc_sp == lo && (unsigned)alt_uc_flags == SS_AUTODISARM,
+              "round %d: uc_stack %#lx flags %#x", round, (unsigned long)alt_uc_sp, alt_uc_flags);
+        CHECK(alt_now_flags == SS_DISABLE, "round %d: in the handler the stack's flags are %#x", round,
+              alt_now_flags);
+    }
+    CHECK(sigaltstack(NULL, &cur) == 0 && (uintptr_t)cur.ss_sp == lo &&
+              cur.ss_size == sizeof(alt_mem) && (unsigned)cur.ss_flags == SS_AUTODISARM,
+          "after the handlers: stack %p size %zu flags %#x", cur.ss_sp, cur.ss_size, cur.ss_flags);
+    ss.ss_flags = SS_DISABLE;
+    CHECK(sigaltstack(&ss, NULL) == 0, "disable: errno %d", errno);
+    signal(SIGUSR2, SIG_DFL);
+}
+
 /*
  * ---- a signal reaches a thread spinning in user mode on another CPU ----
  *
@@ -676,6 +730,7 @@ int main(int argc, char **argv)
     test_futex();
     test_futex_stress();
     test_fault_signals();
+    test_altstack();
     test_refusals();
     test_timers();
     test_affinity();
