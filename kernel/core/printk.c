@@ -6,7 +6,10 @@
  * console gets them if the level passes console_loglevel. One spinlock
  * guards the ring and the console list; it is taken with IRQs off so
  * interrupt handlers may printk. After printk_emergency() the lock is no
- * longer taken (panic).
+ * longer taken (panic). While an NMI is being handled (printk_nmi) the
+ * lock is waited for at most NMI_LOCK_WAIT_NS and then done without: the
+ * NMI may have interrupted this very CPU inside printk, and a dump that
+ * interleaves beats one that never comes.
  */
 #include "core/params.h"
 #include "core/printk.h"
@@ -60,6 +63,33 @@ static size_t strcspn_comma(const char *s)
     return n;
 }
 
+#define NMI_LOCK_WAIT_NS (10 * NSEC_PER_MSEC)
+
+static int nmi_depth; /* NMIs being handled, on any CPU */
+
+void printk_nmi(bool enter)
+{
+    __atomic_add_fetch(&nmi_depth, enter ? 1 : -1, __ATOMIC_SEQ_CST);
+}
+
+/* Take the log lock as the context allows; false when going without it. */
+static bool log_lock(uint64_t *flags)
+{
+    if (log.emergency)
+        return false;
+    if (__atomic_load_n(&nmi_depth, __ATOMIC_SEQ_CST) == 0) {
+        *flags = spin_lock_irqsave(&log.lock);
+        return true;
+    }
+    uint64_t end = ktime_ns() + NMI_LOCK_WAIT_NS;
+    do {
+        if (spin_trylock_irqsave(&log.lock, flags))
+            return true;
+        spin_relax();
+    } while (ktime_ns() < end);
+    return false;
+}
+
 void vprintk(int level, const char *fmt, va_list ap)
 {
     char msg[512];
@@ -68,8 +98,7 @@ void vprintk(int level, const char *fmt, va_list ap)
     uint64_t flags = 0;
 
     mlen = vscnprintf(msg, sizeof(msg), fmt, ap);
-    if (!log.emergency)
-        flags = spin_lock_irqsave(&log.lock);
+    bool locked = log_lock(&flags);
 
     /* Timestamp only at the start of a line; continuation prints do not. */
     if (log.at_line_start) {
@@ -85,7 +114,7 @@ void vprintk(int level, const char *fmt, va_list ap)
         consoles_write(msg, mlen);
     }
 
-    if (!log.emergency)
+    if (locked)
         spin_unlock_irqrestore(&log.lock, flags);
 }
 
@@ -156,11 +185,10 @@ KERNEL_PARAM("console", set_console);
 void console_write_all(const char *buf, size_t len)
 {
     uint64_t flags = 0;
+    bool locked = log_lock(&flags);
 
-    if (!log.emergency)
-        flags = spin_lock_irqsave(&log.lock);
     consoles_write(buf, len);
-    if (!log.emergency)
+    if (locked)
         spin_unlock_irqrestore(&log.lock, flags);
 }
 

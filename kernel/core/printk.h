@@ -58,5 +58,8 @@ extern int console_loglevel;
  */
 void printk_emergency(void);
 
+/* Around an NMI's printing: the log lock is then waited for only briefly. */
+void printk_nmi(bool enter);
+
 /* Copy up to len bytes of the newest log text into buf; returns the count. */
 size_t log_read_tail(char *buf, size_t len);

@@ -146,10 +146,12 @@ static void nmi(struct trapframe *tf)
         for (;;)
             halt();
     }
+    printk_nmi(true);
     pr_warn("NMI received on CPU %u in %s mode at rip %#lx sp %#lx\n", cpu_id(),
             tf_from_user(tf) ? "user" : "kernel", tf->rip, tf->rsp);
     thread_dump();
     timers_dump();
+    printk_nmi(false);
 }
 
 static void kernel_exception(struct trapframe *tf)
