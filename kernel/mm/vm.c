@@ -16,7 +16,7 @@
  * dirty pages are written back (pagecache_writeback) and the file
  * reference dropped, both of which may sleep. Page-table dirty bits of
  * shared pages become PG_DIRTY when the entry is removed (munmap, exit)
- * or by msync (vm_msync).
+ * or by msync (vm_msync, vm_file.c).
  *
  * Pages taken out of the page table are not freed at once: they wait on
  * mm->gather until every CPU has flushed its TLB (flush_and_free), so no
@@ -28,7 +28,9 @@
  * and a fault that finds none left kills the application (linux/fault.c),
  * never the kernel.
  *
- * Page faults and transparent huge pages are in vm_fault.c.
+ * Page faults and transparent huge pages are in vm_fault.c, mremap in
+ * vm_remap.c, msync and the write-back of shared file mappings in
+ * vm_file.c; what they share with this file is in vm_internal.h.
  */
 #include "arch/x86_64/cpu.h"
 #include "core/random.h"
@@ -43,7 +45,6 @@
 #include "sched/smp.h"
 
 #define MMAP_TOP_DEFAULT 0x00007f0000000000ul
-#define MMAP_MIN_ADDR 0x10000ul /* never map the first 64 KiB (NULL pointers) */
 
 /* ---- address space life cycle ---- */
 
@@ -90,7 +91,7 @@ uint64_t pte_flags(uint32_t prot)
 }
 
 /* Replace a 2 MiB leaf by a table of 512 4 KiB leaves. 0 or -ENOMEM. */
-static int split_huge(uint64_t *pde)
+int split_huge(uint64_t *pde)
 {
     struct page *pg = page_alloc(0, 0);
     uint64_t *pt, base, flags;
@@ -114,9 +115,7 @@ static int split_huge(uint64_t *pde)
  * range, call fn. A 2 MiB leaf crossing an edge is split first (which can
  * fail for lack of memory: -ENOMEM). Flushes the TLB for changed entries.
  */
-typedef void (*leaf_fn)(struct mm *mm, uint64_t *pte, uintptr_t va, int level, uint64_t arg);
-
-static int walk_range(struct mm *mm, uintptr_t start, uintptr_t end, leaf_fn fn, uint64_t arg)
+int walk_range(struct mm *mm, uintptr_t start, uintptr_t end, leaf_fn fn, uint64_t arg)
 {
     uint64_t *pml4 = phys_to_virt(mm->pml4);
     uintptr_t va = start;
@@ -165,12 +164,12 @@ static int walk_range(struct mm *mm, uintptr_t start, uintptr_t end, leaf_fn fn,
 }
 
 /* A store went through a shared mapping of pg: its file page needs writing back. */
-static void mark_page_dirty(struct page *pg)
+void mark_page_dirty(struct page *pg)
 {
     __atomic_fetch_or(&pg->flags, (uint16_t)PG_DIRTY, __ATOMIC_RELEASE);
 }
 
-static void free_leaf(struct mm *mm, uint64_t *pte, uintptr_t va, int level, uint64_t arg)
+void free_leaf(struct mm *mm, uint64_t *pte, uintptr_t va, int level, uint64_t arg)
 {
     /* Swapped out atomically: the CPU may set the dirty bit until it is gone. */
     uint64_t old = __atomic_exchange_n(pte, 0, __ATOMIC_ACQ_REL);
@@ -240,18 +239,6 @@ static void protect_leaf(struct mm *mm, uint64_t *pte, uintptr_t va, int level, 
     *pte = (*pte & (PTE_ADDR_MASK | PTE_ACCESSED | PTE_DIRTY | PTE_COW)) |
            (flags != 0 ? flags : PTE_PROTNONE) | (level == 2 ? PTE_HUGE : 0);
     invlpg(va);
-}
-
-/* msync: a shared page's dirty bit moves to the page (PG_DIRTY), for writeback. */
-static void harvest_dirty_leaf(struct mm *mm, uint64_t *pte, uintptr_t va, int level, uint64_t arg)
-{
-    (void)mm;
-    (void)arg;
-    if (level != 1 || !(*pte & PTE_DIRTY))
-        return;
-    __atomic_fetch_and(pte, ~PTE_DIRTY, __ATOMIC_ACQ_REL);
-    invlpg(va);
-    mark_page_dirty(phys_to_page(*pte & PTE_ADDR_MASK));
 }
 
 /* Free every page table of the lower half (mm teardown). */
@@ -348,7 +335,7 @@ static bool vma_compatible(const struct vma *a, const struct vma *b)
 }
 
 /* Merge v with its neighbours where possible. */
-static void vma_merge(struct mm *mm, struct vma *v)
+void vma_merge(struct mm *mm, struct vma *v)
 {
     if (v->link.prev != &mm->vmas) {
         struct vma *prev = list_entry(v->link.prev, struct vma, link);
@@ -404,7 +391,7 @@ static int vma_isolate(struct mm *mm, uintptr_t start, uintptr_t end)
 }
 
 /* Remove everything in [start, end): VMAs and pages. */
-static int unmap_locked(struct mm *mm, uintptr_t start, uintptr_t end)
+int unmap_locked(struct mm *mm, uintptr_t start, uintptr_t end)
 {
     struct vma *v, *tmp;
     int err;
@@ -429,7 +416,7 @@ static int unmap_locked(struct mm *mm, uintptr_t start, uintptr_t end)
     return 0;
 }
 
-static bool range_free(struct mm *mm, uintptr_t start, uintptr_t end)
+bool range_free(struct mm *mm, uintptr_t start, uintptr_t end)
 {
     struct vma *v = vma_find(mm, start);
 
@@ -437,7 +424,7 @@ static bool range_free(struct mm *mm, uintptr_t start, uintptr_t end)
 }
 
 /* Highest gap of len bytes below mm->mmap_top, or 0. */
-static uintptr_t find_gap(struct mm *mm, size_t len)
+uintptr_t find_gap(struct mm *mm, size_t len)
 {
     uintptr_t top = mm->mmap_top;
     struct vma *v;
@@ -474,8 +461,8 @@ static bool commit_ok(size_t pages)
     return st.free_pages > reserve && pages <= st.free_pages - reserve;
 }
 
-static int insert_vma(struct mm *mm, uintptr_t start, uintptr_t end, uint32_t prot, uint32_t flags,
-                      struct file *file, uint64_t offset)
+int insert_vma(struct mm *mm, uintptr_t start, uintptr_t end, uint32_t prot, uint32_t flags,
+               struct file *file, uint64_t offset)
 {
     struct vma *v = kmalloc(sizeof(*v), 0);
     struct vma *pos;
@@ -716,7 +703,7 @@ static int set_huge_policy(struct mm *mm, uintptr_t addr, size_t len, bool huge)
  * -EINVAL for an unaligned or kernel addr, too_long when it runs past the
  * user half (the callers' system calls differ there).
  */
-static int user_range(uintptr_t addr, size_t *len, int too_long)
+int user_range(uintptr_t addr, size_t *len, int too_long)
 {
     if (!IS_ALIGNED(addr, PAGE_SIZE) || addr >= USER_TOP)
         return -EINVAL;
@@ -770,216 +757,6 @@ int vm_madvise(struct mm *mm, uintptr_t addr, size_t len, int advice)
         flush_and_free(mm);
     }
     vm_unlock(mm, irq);
-    return err;
-}
-
-/* Move the mapped pages of [old, old+len) to new (both page aligned). */
-static void move_pages(struct mm *mm, uintptr_t old, uintptr_t new_addr, size_t len)
-{
-    for (size_t off = 0; off < len; off += PAGE_SIZE) {
-        int level;
-        uint64_t *e = pt_lookup(mm->pml4, old + off, &level);
-
-        if (e != NULL && level != 1) {
-            /* A huge page: split it so every page moves on its own. */
-            if (split_huge(e) != 0)
-                continue; /* out of memory: left behind, freed by the unmap */
-            e = pt_lookup(mm->pml4, old + off, &level);
-        }
-        if (e == NULL)
-            continue; /* PROT_NONE pages are not moved: the unmap frees them */
-        uint64_t entry = *e;
-        *e = 0;
-        invlpg(old + off);
-        if (pt_map(mm->pml4, new_addr + off, entry & PTE_ADDR_MASK, PAGE_SIZE,
-                   (entry & ~PTE_ADDR_MASK & ~PTE_PRESENT) | PT_MAP_NO_HUGE) != 0) {
-            /* No page table for it: the page is dropped (reads back as zero). */
-            list_add(&phys_to_page(entry & PTE_ADDR_MASK)->link, &mm->gather);
-            mm->rss_pages--;
-            continue;
-        }
-        /* Keep the entry exactly as it was (a PROT_NONE page stays not present). */
-        uint64_t *ne = pt_lookup(mm->pml4, new_addr + off, &level);
-        if (ne != NULL)
-            *ne = entry;
-    }
-}
-
-long vm_mremap(struct mm *mm, uintptr_t old, size_t old_len, size_t new_len, int flags,
-               uintptr_t new_addr)
-{
-    struct vma *v;
-    uint64_t irq;
-    long ret;
-
-    if (!IS_ALIGNED(old, PAGE_SIZE) || (flags & ~(MREMAP_MAYMOVE | MREMAP_FIXED)) ||
-        ((flags & MREMAP_FIXED) && !(flags & MREMAP_MAYMOVE)) || new_len == 0)
-        return -EINVAL;
-    old_len = ALIGN_UP(old_len, PAGE_SIZE);
-    new_len = ALIGN_UP(new_len, PAGE_SIZE);
-    if (old >= USER_TOP || old_len > USER_TOP - old || new_len > USER_TOP)
-        return -EINVAL;
-
-    irq = spin_lock_irqsave(&mm->lock);
-    v = vma_find(mm, old);
-    if (v == NULL || v->start > old || v->end < old + old_len || old_len == 0) {
-        ret = -EFAULT;
-        goto out;
-    }
-    if (!(flags & MREMAP_FIXED)) {
-        if (new_len <= old_len) {
-            if (new_len < old_len)
-                ret = unmap_locked(mm, old + new_len, old + old_len);
-            else
-                ret = 0;
-            ret = ret == 0 ? (long)old : ret;
-            goto out;
-        }
-        /* Grow in place when the pages after are free. */
-        if (v->end == old + old_len && old + new_len <= USER_TOP &&
-            range_free(mm, old + old_len, old + new_len)) {
-            if ((v->prot & PROT_WRITE) && !(v->flags & VMA_SHARED))
-                mm->committed_pages += (new_len - old_len) >> PAGE_SHIFT;
-            v->end = old + new_len;
-            vma_merge(mm, v);
-            ret = (long)old;
-            goto out;
-        }
-        if (!(flags & MREMAP_MAYMOVE)) {
-            ret = -ENOMEM;
-            goto out;
-        }
-        new_addr = find_gap(mm, new_len);
-        if (new_addr == 0) {
-            ret = -ENOMEM;
-            goto out;
-        }
-    } else {
-        if (!IS_ALIGNED(new_addr, PAGE_SIZE) || new_addr < MMAP_MIN_ADDR ||
-            new_addr + new_len > USER_TOP ||
-            (new_addr < old + old_len && old < new_addr + new_len)) {
-            ret = -EINVAL;
-            goto out;
-        }
-        ret = unmap_locked(mm, new_addr, new_addr + new_len);
-        if (ret != 0)
-            goto out;
-        v = vma_find(mm, old);
-    }
-    {
-        uint32_t prot = v->prot, vflags = v->flags;
-        struct file *file = v->file;
-        uint64_t offset = v->offset + (old - v->start);
-
-        ret = insert_vma(mm, new_addr, new_addr + new_len, prot, vflags, file, offset);
-        if (ret != 0)
-            goto out;
-        move_pages(mm, old, new_addr, MIN(old_len, new_len));
-        flush_and_free(mm);
-        ret = unmap_locked(mm, old, old + old_len);
-        ret = ret == 0 ? (long)new_addr : ret;
-    }
-out:
-    vm_unlock(mm, irq);
-    return ret;
-}
-
-/*
- * Sync the shared file VMA at cursor (up to end), or skip another VMA.
- * Returns where the next VMA of the range starts, or 0 when cursor is
- * unmapped; *err gets the first write-back error.
- */
-static uintptr_t msync_one(struct mm *mm, uintptr_t cursor, uintptr_t end, bool sync, int *err)
-{
-    uint64_t irq = spin_lock_irqsave(&mm->lock);
-    struct vma *v = vma_find(mm, cursor);
-    struct file *file = NULL;
-    uintptr_t stop = 0;
-    int e;
-
-    if (v != NULL && v->start <= cursor) {
-        stop = MIN(v->end, end);
-        if (v->file != NULL && (v->flags & VMA_SHARED)) {
-            walk_range(mm, cursor, stop, harvest_dirty_leaf, 0);
-            flush_and_free(mm);
-            file = v->file;
-            file_get(file);
-        }
-    }
-    vm_unlock(mm, irq);
-    if (file == NULL)
-        return stop;
-    e = pagecache_writeback(file_inode(file));
-    if (e == 0 && sync && file->ops != NULL && file->ops->fsync != NULL)
-        e = file->ops->fsync(file, true);
-    if (*err == 0)
-        *err = e;
-    file_put(file);
-    return stop;
-}
-
-void vm_harvest_dirty(struct mm *mm, struct inode *inode)
-{
-    uint64_t irq = spin_lock_irqsave(&mm->lock);
-    struct vma *v;
-
-    list_for_each_entry (v, &mm->vmas, link) {
-        if (v->file != NULL && (v->flags & VMA_SHARED) && file_inode(v->file) == inode)
-            walk_range(mm, v->start, v->end, harvest_dirty_leaf, 0);
-    }
-    flush_and_free(mm);
-    vm_unlock(mm, irq);
-}
-
-void vm_writeback_all(struct mm *mm)
-{
-    int err = 0;
-
-    for (uintptr_t cursor = 0;;) {
-        uint64_t irq = spin_lock_irqsave(&mm->lock);
-        struct vma *v = vma_find(mm, cursor);
-        uintptr_t start = v != NULL ? MAX(v->start, cursor) : 0, end = v != NULL ? v->end : 0;
-
-        vm_unlock(mm, irq);
-        if (v == NULL)
-            return;
-        cursor = msync_one(mm, start, end, false, &err);
-        if (cursor == 0)
-            cursor = end; /* unmapped meanwhile */
-    }
-}
-
-void vm_truncate_file(struct mm *mm, struct inode *inode, uint64_t size)
-{
-    uint64_t keep = ALIGN_UP(size, PAGE_SIZE); /* file offset of the first page to go */
-    uint64_t irq = spin_lock_irqsave(&mm->lock);
-    struct vma *v;
-
-    list_for_each_entry (v, &mm->vmas, link) {
-        if (v->file == NULL || file_inode(v->file) != inode ||
-            v->offset + (v->end - v->start) <= keep)
-            continue;
-        /* Private copies go too, as Linux's truncate does. */
-        walk_range(mm, keep > v->offset ? v->start + (keep - v->offset) : v->start, v->end,
-                   free_leaf, 0);
-    }
-    flush_and_free(mm);
-    vm_unlock(mm, irq);
-}
-
-int vm_msync(struct mm *mm, uintptr_t addr, size_t len, bool sync)
-{
-    uintptr_t end, cursor;
-    int err = user_range(addr, &len, -ENOMEM);
-
-    if (err != 0)
-        return err;
-    end = addr + len;
-    for (cursor = addr; cursor < end;) {
-        cursor = msync_one(mm, cursor, end, sync, &err);
-        if (cursor == 0)
-            return -ENOMEM; /* part of the range is not mapped, as on Linux */
-    }
     return err;
 }
 
