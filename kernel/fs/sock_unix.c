@@ -19,6 +19,10 @@
  * with it held, and files passed with SCM_RIGHTS are only put after it is
  * dropped (putting a file can release another unix socket).
  *
+ * Names (bind, the lookup of a connect or sendto target, getsockname and
+ * getpeername) are in sock_unix_name.c; sock_unix_internal.h has what the
+ * two files share.
+ *
  * Lifetime: a unix_sock is referenced by its socket (until release) and by
  * whoever points at it as a peer or a blocked-on target; it is freed when
  * the last reference goes. A released socket is "dead": senders to it get
@@ -30,73 +34,12 @@
 #include "lib/string.h"
 #include "linux/task.h"
 #include "mm/kmalloc.h"
+#include "fs/sock_unix_internal.h"
 
-#define UNIX_BUF_DEFAULT (256 * 1024)
-#define UNIX_BUF_MIN 4608
-#define UNIX_BUF_MAX (8 * 1024 * 1024)
-#define UNIX_STREAM_CHUNK (64 * 1024)
-#define UNIX_MAX_QUEUED 1024 /* messages in one receive queue */
-
-#define SO_REUSEADDR 2
-#define SO_BROADCAST 6
-#define SO_KEEPALIVE 9
-#define SO_LINGER 13
-#define SO_REUSEPORT 15
-#define SO_SNDBUFFORCE 32
-#define SO_RCVBUFFORCE 33
-
-enum unix_state { US_UNCONNECTED, US_LISTENING, US_CONNECTED };
-
-struct unix_sock {
-    struct socket *sock; /* NULL once released (the socket is gone) */
-    int type;
-    enum unix_state state;
-    int refs;
-    bool dead; /* released */
-
-    struct unix_sock *peer; /* connected peer (referenced) */
-    char name[UNIX_ADDR_MAX];
-    size_t namelen;         /* 0: unbound */
-    struct inode *inode;    /* bound to a path: its node (referenced) */
-    struct list_head bound; /* on unix_names while bound */
-    struct list_head all;   /* on unix_all */
-
-    struct list_head rxq; /* struct unix_msg */
-    size_t rx_bytes;
-    unsigned int rx_count;
-    size_t rcvbuf, sndbuf;
-    bool shut_rd, shut_wr;  /* our own shutdowns */
-    bool peer_shut_wr;      /* the peer will send no more */
-    struct unix_sock *full; /* a datagram receiver we wait on (referenced) */
-
-    struct list_head acceptq; /* listener: connected, not yet accepted children */
-    struct list_head aq_link; /* child: on the listener's acceptq */
-    int backlog, nqueued;
-
-    bool passcred;
-    struct k_ucred peercred;
-    bool has_peercred;
-};
-
-struct unix_msg {
-    struct list_head link;
-    size_t len, off;
-    struct scm_rights *rights;
-    struct k_ucred cred;
-    char from[UNIX_ADDR_MAX];
-    size_t fromlen;
-    char data[];
-};
-
-static struct mutex unix_lock = MUTEX_INIT(unix_lock);
-static LIST_HEAD(unix_names); /* bound sockets, guarded by unix_lock */
-static LIST_HEAD(unix_all);   /* every unix_sock, guarded by unix_lock */
+struct mutex unix_lock = MUTEX_INIT(unix_lock);
+LIST_HEAD(unix_names);      /* bound sockets, guarded by unix_lock */
+static LIST_HEAD(unix_all); /* every unix_sock, guarded by unix_lock */
 static const struct sock_ops unix_ops;
-
-static struct unix_sock *us_of(struct socket *s)
-{
-    return s->priv;
-}
 
 static bool connection_based(const struct unix_sock *u)
 {
@@ -106,11 +49,6 @@ static bool connection_based(const struct unix_sock *u)
 static struct k_ucred current_cred(void)
 {
     return (struct k_ucred){current_process()->pid, 0, 0};
-}
-
-static void us_get(struct unix_sock *u)
-{
-    u->refs++;
 }
 
 /* Drop a reference; unix_lock held. Files in unread messages go to *deferred. */
@@ -308,194 +246,6 @@ int unix_socketpair(int type, int protocol, struct socket **a, struct socket **b
     *a = sa;
     *b = sb;
     return 0;
-}
-
-/* ---- names ---- */
-
-/* The bound socket with this abstract name or path node; unix_lock held. */
-static struct unix_sock *name_find(const char *addr, size_t len, struct inode *inode)
-{
-    struct unix_sock *u;
-
-    list_for_each_entry (u, &unix_names, bound) {
-        if (inode != NULL
-                ? u->inode == inode
-                : u->inode == NULL && u->namelen == len && memcmp(u->name, addr, len) == 0)
-            return u;
-    }
-    return NULL;
-}
-
-/* Make the S_IFSOCK node of a path name; 0 and a referenced *out, or -errno. */
-static int path_create(const char *path, struct inode **out)
-{
-    struct path dir;
-    const char *last;
-    size_t lastlen;
-    int err = vfs_lookup(AT_FDCWD, path, LOOKUP_PARENT, &dir, &last, &lastlen);
-
-    if (err != 0)
-        return err;
-    if (lastlen == 0 || last[lastlen] == '/' || (lastlen == 1 && last[0] == '.') ||
-        (lastlen == 2 && last[0] == '.' && last[1] == '.'))
-        err = -EEXIST;
-    else if (dir.inode->iops == NULL || dir.inode->iops->create == NULL)
-        err = -EACCES;
-    else if (dir.mnt->sb->flags & SB_RDONLY)
-        err = -EROFS;
-    else
-        err = dir.inode->iops->create(dir.inode, last, lastlen,
-                                      S_IFSOCK | (0777 & ~current_process()->umask), 0, out);
-    if (err == -EEXIST)
-        err = -EADDRINUSE;
-    path_put(&dir);
-    return err;
-}
-
-/* The node a path names (for connect and sendto); -ECONNREFUSED if not a socket. */
-static int path_find(const char *path, struct inode **out)
-{
-    struct path p;
-    int err = vfs_lookup(AT_FDCWD, path, LOOKUP_FOLLOW, &p, NULL, NULL);
-
-    if (err != 0)
-        return err;
-    if (!S_ISSOCK(p.inode->mode)) {
-        path_put(&p);
-        return -ECONNREFUSED;
-    }
-    *out = p.inode;
-    inode_get(*out);
-    path_put(&p);
-    return 0;
-}
-
-/* Linux's autobind: an abstract name of five hex digits. unix_lock held. */
-static int autobind(struct unix_sock *u)
-{
-    static unsigned int next;
-    char addr[8] = {AF_UNIX, 0, 0};
-
-    for (int tries = 0; tries < 0x100000; tries++) {
-        unsigned int v = (next++) & 0xfffff;
-        for (int i = 0; i < 5; i++)
-            addr[3 + i] = "0123456789abcdef"[(v >> (16 - 4 * i)) & 0xf];
-        if (name_find(addr, sizeof(addr), NULL) == NULL) {
-            memcpy(u->name, addr, sizeof(addr));
-            u->namelen = sizeof(addr);
-            list_add_tail(&u->bound, &unix_names);
-            return 0;
-        }
-    }
-    return -EADDRINUSE;
-}
-
-static int unix_bind(struct socket *s, const void *addr, size_t len)
-{
-    struct unix_sock *u = us_of(s);
-    char path[UNIX_PATH_MAX + 1];
-    struct inode *inode = NULL;
-    size_t pathlen;
-    bool abstract;
-    int err = unix_addr_parse(addr, len, &pathlen, &abstract);
-
-    if (err != 0)
-        return err;
-    if (pathlen == 0) {
-        mutex_lock(&unix_lock);
-        err = u->namelen != 0 ? -EINVAL : autobind(u);
-        mutex_unlock(&unix_lock);
-        return err;
-    }
-    if (!abstract) {
-        memcpy(path, (const char *)addr + 2, pathlen);
-        path[pathlen] = '\0';
-        mutex_lock(&unix_lock);
-        bool bound = u->namelen != 0;
-        mutex_unlock(&unix_lock);
-        if (bound)
-            return -EINVAL;
-        err = path_create(path, &inode);
-        if (err != 0)
-            return err;
-        len = 2 + pathlen + 1;
-    }
-    mutex_lock(&unix_lock);
-    if (u->namelen != 0)
-        err = -EINVAL;
-    else if (abstract && name_find(addr, len, NULL) != NULL)
-        err = -EADDRINUSE;
-    if (err == 0) {
-        memcpy(u->name, addr, len);
-        if (!abstract)
-            u->name[len - 1] = '\0';
-        u->namelen = len;
-        u->inode = inode;
-        list_add_tail(&u->bound, &unix_names);
-        inode = NULL;
-    }
-    mutex_unlock(&unix_lock);
-    if (inode != NULL)
-        inode_put(inode);
-    return err;
-}
-
-/*
- * Find the socket an address names, referenced; -ECONNREFUSED when nobody
- * is bound there, -ENOENT when the path does not exist. unix_lock not held.
- */
-static int target_find(const void *addr, size_t len, struct unix_sock **out)
-{
-    char path[UNIX_PATH_MAX + 1];
-    struct inode *inode = NULL;
-    struct unix_sock *t;
-    size_t pathlen;
-    bool abstract;
-    int err = unix_addr_parse(addr, len, &pathlen, &abstract);
-
-    if (err != 0)
-        return err;
-    if (pathlen == 0)
-        return -EINVAL;
-    if (!abstract) {
-        memcpy(path, (const char *)addr + 2, pathlen);
-        path[pathlen] = '\0';
-        err = path_find(path, &inode);
-        if (err != 0)
-            return err;
-    }
-    mutex_lock(&unix_lock);
-    t = name_find(addr, len, inode);
-    if (t != NULL)
-        us_get(t);
-    mutex_unlock(&unix_lock);
-    if (inode != NULL)
-        inode_put(inode);
-    if (t == NULL)
-        return -ECONNREFUSED;
-    *out = t;
-    return 0;
-}
-
-static int unix_getname(struct socket *s, void *addr, size_t *len, bool peer)
-{
-    struct unix_sock *u = us_of(s), *src;
-    int err = 0;
-
-    mutex_lock(&unix_lock);
-    src = peer ? u->peer : u;
-    if (peer && (src == NULL || u->state != US_CONNECTED)) {
-        err = -ENOTCONN;
-    } else if (src->namelen == 0) {
-        uint16_t family = AF_UNIX;
-        memcpy(addr, &family, sizeof(family));
-        *len = sizeof(family);
-    } else {
-        memcpy(addr, src->name, src->namelen);
-        *len = src->namelen;
-    }
-    mutex_unlock(&unix_lock);
-    return err;
 }
 
 /* ---- connections ---- */
