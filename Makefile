@@ -3,7 +3,7 @@
 #   make            build the kernel: build/eggos.elf (boots with qemu -kernel)
 #   make run        build everything and boot the default image in QEMU here
 #   make test       run every test: lint, host unit tests, tests in QEMU
-#   make test-netem issue #5 in full: 100 MiB each way over an impaired link
+#   make test-netem issue #5's impaired-link test alone (make test runs it too)
 #   make debug      boot the default image (kernel uncompressed) with QEMU
 #                   waiting for gdb on :1234
 #   make bench      print boot, syscall and workload figures
@@ -261,20 +261,36 @@ host-test: deps-test $(BUILD)/host/unit $(BUILD)/host/unit-kdebug
 	$(BUILD)/host/unit --jobs 2
 	$(BUILD)/host/unit-kdebug --jobs 2
 
+# GUEST_SKIP: a -skip pattern (make test runs TestNetem on its own, below).
 guest-test: deps-test kernel kernel-debug
-	$(GO) test -count=1 -timeout 28m ./...
+	$(GO) test -count=1 -timeout 28m $(if $(GUEST_SKIP),-skip '$(GUEST_SKIP)') ./...
+
+# Issue #5's TestNetem: 100 MiB each way through 5% loss, 1% duplication,
+# reordering and 50 ms delay (docs/net.md §13). It takes about 22 minutes,
+# nearly all of them waiting on the impaired link (our Reno sender runs at
+# the ~80 KiB/s that 5% loss allows over a 100 ms round trip), so `make
+# test` starts it first, in its own process group, runs everything else
+# beside it, and then waits for it. Its log: build/netem.log.
+NETEM_MIB ?= 100
+NETEM_TEST = env EGGOS_NETEM_MIB=$(NETEM_MIB) $(GO) test -count=1 -v -timeout 50m -run '^TestNetem$$' ./tests/
 
 test: deps-test
 	@$(MAKE) --no-print-directory lint
-	@$(MAKE) --no-print-directory host-test
-	@$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=$(TEST_FUZZ_SECONDS)
-	@$(MAKE) --no-print-directory guest-test
+	@$(MAKE) --no-print-directory kernel
+	@echo "  NETEM   $(NETEM_MIB) MiB each way, beside the other tests (log: $(BUILD)/netem.log)"
+	@setsid $(NETEM_TEST) > $(BUILD)/netem.log 2>&1 & netem=$$!; \
+	trap 'kill -- -$$netem 2>/dev/null' EXIT; \
+	$(MAKE) --no-print-directory host-test && \
+	$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=$(TEST_FUZZ_SECONDS) && \
+	$(MAKE) --no-print-directory guest-test GUEST_SKIP='^TestNetem$$' || exit $$?; \
+	echo "  WAIT    TestNetem ($(BUILD)/netem.log)"; \
+	wait $$netem; rc=$$?; trap - EXIT; \
+	grep -E '^(--- |ok|FAIL)|KiB/s|relay' $(BUILD)/netem.log; \
+	[ $$rc -eq 0 ] || { tail -80 $(BUILD)/netem.log; echo "TestNetem failed"; exit $$rc; }
 
-# Issue #5 in full: 100 MiB each way through 5% loss, 1% duplication,
-# reordering and 50 ms delay (docs/net.md §13; `make test` runs a smaller size).
-NETEM_MIB ?= 100
+# TestNetem alone, in the foreground (NETEM_MIB= sets the size each way).
 test-netem: deps-test kernel
-	EGGOS_NETEM_MIB=$(NETEM_MIB) $(GO) test -count=1 -v -timeout 120m -run '^TestNetem$$' ./tests/
+	$(NETEM_TEST)
 
 # Every fuzz target runs this long in `make test` (longer runs: make fuzz).
 TEST_FUZZ_SECONDS ?= 15

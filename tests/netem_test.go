@@ -12,6 +12,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -30,8 +31,11 @@ import (
 // checked with SHA-256 at its receiver. The host kernel has no sch_netem,
 // hence the user-space relay; docs/net.md §13 has the design and figures.
 //
-// EGGOS_NETEM_MIB sets the size each way (`make test-netem`: 100 MiB);
-// the default fits `make test`'s time budget.
+// EGGOS_NETEM_MIB sets the size each way: `make test` and `make
+// test-netem` run issue #5's 100 MiB (about 22 minutes, so make test runs
+// it beside everything else); a bare `go test` runs 16 MiB. With
+// EGGOS_NETEM_PEER_CC=cubic (or reno, bbr) the Linux peer uses that
+// congestion control instead of the host's default.
 
 const (
 	netemDefaultMiB = 16
@@ -177,6 +181,21 @@ func TestNetem(t *testing.T) {
 	if err != nil {
 		tap.Close()
 		t.Fatalf("peer listeners in %s: %v", ns.Name, err)
+	}
+	if cc := os.Getenv("EGGOS_NETEM_PEER_CC"); cc != "" {
+		// The Linux peer's congestion control, for comparisons (docs/net.md §13);
+		// accepted connections inherit it from the listener.
+		for _, ln := range []net.Listener{down, up} {
+			rc, err := ln.(*net.TCPListener).SyscallConn()
+			if err == nil {
+				rc.Control(func(fd uintptr) {
+					err = syscall.SetsockoptString(int(fd), syscall.IPPROTO_TCP, syscall.TCP_CONGESTION, cc)
+				})
+			}
+			if err != nil {
+				t.Fatalf("EGGOS_NETEM_PEER_CC=%s: %v", cc, err)
+			}
+		}
 	}
 	defer down.Close()
 	defer up.Close()
