@@ -104,6 +104,7 @@ struct netstack;
     X(TCPLossUndo)                                                                                 \
     X(TCPFastRetrans)                                                                              \
     X(TCPSlowStartRetrans)                                                                         \
+    X(TCPLostRetransmit)                                                                           \
     X(TCPTimeouts)                                                                                 \
     X(TCPAbortOnData)                                                                              \
     X(TCPAbortOnClose)                                                                             \

@@ -71,6 +71,7 @@ enum tcp_state {
 #define TCP_MAX_BUF (8u * 1024 * 1024)
 #define TCP_MAX_OOO 24    /* out-of-order ranges held by the receiver */
 #define TCP_MAX_SACKED 24 /* SACKed ranges the sender remembers */
+#define TCP_MAX_RXT 32    /* retransmissions of one recovery watched for loss */
 #define TCP_MAX_WSCALE 14
 #define TCP_CHALLENGE_PER_S 5  /* RFC 5961 challenge ACKs per connection per second */
 #define TCP_DUPTHRESH 3        /* initial duplicate-ACK threshold (RFC 5681) */
@@ -234,6 +235,14 @@ struct tcp_pcb {
     uint8_t nsacked;
     uint32_t sacked_bytes;
     uint32_t high_rxt; /* retransmitted up to here in this recovery */
+    /*
+     * This recovery's retransmissions not yet acknowledged, each with
+     * SND.MAX when it left: a SACK beyond that mark means it was lost too.
+     */
+    struct tcp_rxt {
+        uint32_t start, end, mark;
+    } rxt[TCP_MAX_RXT];
+    uint8_t nrxt;
 
     /* Timers: absolute deadlines in ns, 0 when stopped. */
     uint64_t t_rexmit, t_persist, t_delack, t_keepalive, t_close, t_linger;
@@ -395,6 +404,10 @@ void tcp_cc_timeout(struct tcp_pcb *pcb);
  * duplicate-ACK threshold.
  */
 void tcp_cc_check_undo(struct tcp_pcb *pcb, const struct tcp_seg *seg);
+/* A retransmission of [seq, seq + len) left during recovery. */
+void tcp_cc_note_rexmit(struct tcp_pcb *pcb, uint32_t seq, uint32_t len);
+/* After new SACK information: resend retransmissions that were lost again. */
+void tcp_cc_lost_rexmit(struct tcp_pcb *pcb);
 /* After idle longer than an RTO, restart from the initial window. */
 void tcp_cc_idle_restart(struct tcp_pcb *pcb);
 /* Merge the SACK blocks of an ACK into the scoreboard. */

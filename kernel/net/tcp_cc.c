@@ -57,20 +57,36 @@ static uint32_t half_flight(const struct tcp_pcb *pcb)
     return MAX(tcp_flight_size(pcb) / 2, 2 * eff);
 }
 
-/* Resend one segment's worth from seq (NewReno's retransmission). */
-static void retransmit_at(struct tcp_pcb *pcb, uint32_t seq)
+/*
+ * Resend [seq, seq + max) of sequence space, at most a segment's worth;
+ * returns the sequence space sent (0: nothing to send there).
+ */
+static uint32_t resend(struct tcp_pcb *pcb, uint32_t seq, uint32_t max)
 {
     uint32_t data_end = pcb->sndq.seq + pcb->sndq.len;
-    uint32_t len = seq_lt(seq, data_end) ? MIN(data_end - seq, tcp_eff_mss(pcb)) : 0;
-    bool fin =
-        (pcb->flags & TF_FIN_QUEUED) && seq + len == data_end && seq_gt(pcb->snd_max, data_end);
+    uint32_t len = seq_lt(seq, data_end) ? MIN(MIN(data_end - seq, tcp_eff_mss(pcb)), max) : 0;
+    bool fin = (pcb->flags & TF_FIN_QUEUED) && seq + len == data_end &&
+               seq_gt(pcb->snd_max, data_end) && len < max;
 
     if (len == 0 && !fin)
+        return 0;
+    if (tcp_send_segment(pcb, seq, len, fin) != 0)
+        return 0;
+    return len + (fin ? 1 : 0);
+}
+
+/* Resend one segment's worth from seq (the fast retransmission). */
+static void retransmit_at(struct tcp_pcb *pcb, uint32_t seq)
+{
+    uint32_t sent = resend(pcb, seq, UINT32_MAX);
+
+    if (sent == 0)
         return;
     pcb->ns->snmp.tcpext.TCPFastRetrans++;
-    tcp_send_segment(pcb, seq, len, fin);
-    if (pcb->flags & TF_SACK_OK)
-        pcb->high_rxt = seq_max(pcb->high_rxt, seq + len + (fin ? 1 : 0));
+    if (pcb->flags & TF_SACK_OK) {
+        pcb->high_rxt = seq_max(pcb->high_rxt, seq + sent);
+        tcp_cc_note_rexmit(pcb, seq, sent);
+    }
 }
 
 /* Remember what a spurious retransmission would have to restore. */
@@ -91,6 +107,7 @@ static void enter_recovery(struct tcp_pcb *pcb)
     pcb->recover = pcb->snd_max;
     pcb->ca_state = TCP_CA_RECOVERY;
     pcb->high_rxt = pcb->snd_una;
+    pcb->nrxt = 0;
     if (pcb->flags & TF_SACK_OK) {
         pcb->ns->snmp.tcpext.TCPSackRecovery++;
         pcb->cwnd = pcb->ssthresh; /* RFC 6675 5 (4.2) */
@@ -235,7 +252,69 @@ void tcp_cc_timeout(struct tcp_pcb *pcb)
     pcb->nsacked = 0;
     pcb->sacked_bytes = 0;
     pcb->high_rxt = pcb->snd_una;
+    pcb->nrxt = 0;
     pcb->ns->snmp.tcpext.TCPTimeouts++;
+}
+
+void tcp_cc_note_rexmit(struct tcp_pcb *pcb, uint32_t seq, uint32_t len)
+{
+    int n = 0;
+
+    if (pcb->nrxt == TCP_MAX_RXT) {
+        /* Make room: forget what the peer acknowledged since. */
+        for (int i = 0; i < pcb->nrxt; i++)
+            if (seq_gt(pcb->rxt[i].end, pcb->snd_una))
+                pcb->rxt[n++] = pcb->rxt[i];
+        pcb->nrxt = n;
+        if (n == TCP_MAX_RXT)
+            return; /* this one is left to the retransmission timer */
+    }
+    pcb->rxt[pcb->nrxt++] = (struct tcp_rxt){.start = seq, .end = seq + len, .mark = pcb->snd_max};
+}
+
+/*
+ * A retransmission can be lost too, and with nothing else to detect that
+ * only the retransmission timer would: a pause of at least 200 ms, cwnd
+ * down to one segment and slow start again. Through 5% loss that was most
+ * of our timeouts. When the peer SACKs data first sent after a
+ * retransmission left (above SND.MAX at the time, the record's mark)
+ * while the retransmitted range is still missing, the retransmission was
+ * lost: send it again (Linux's tcp_mark_lost_retrans; RACK, RFC 8985,
+ * reaches the same verdict by time). The recovery goes on; this is no new
+ * reduction, as in Linux. Reordering can fool it into a spurious resend,
+ * which costs one segment.
+ */
+void tcp_cc_lost_rexmit(struct tcp_pcb *pcb)
+{
+    uint32_t highest, end;
+    int n = 0;
+
+    if (pcb->ca_state != TCP_CA_RECOVERY || pcb->nsacked == 0)
+        return;
+    highest = pcb->sacked[pcb->nsacked - 1].end;
+    for (int i = 0; i < pcb->nrxt; i++) {
+        struct tcp_rxt r = pcb->rxt[i];
+        uint32_t seq = seq_max(r.start, pcb->snd_una), sent;
+
+        while (seq_lt(seq, r.end) && tcp_sack_covered(pcb, seq, &end))
+            seq = end;
+        if (!seq_lt(seq, r.end))
+            continue; /* acknowledged or SACKed: it arrived */
+        if (seq_gt(highest, r.mark)) {
+            sent = resend(pcb, seq, r.end - seq);
+            if (sent == 0) {
+                pcb->rxt[n++] = r;
+                continue;
+            }
+            pcb->ns->snmp.tcpext.TCPLostRetransmit++;
+            if (seq == pcb->snd_una)
+                tcp_rexmit_arm(pcb); /* give the new copy its round trip */
+            r.start = seq;
+            r.mark = pcb->snd_max;
+        }
+        pcb->rxt[n++] = r;
+    }
+    pcb->nrxt = n;
 }
 
 void tcp_cc_check_undo(struct tcp_pcb *pcb, const struct tcp_seg *seg)

@@ -481,6 +481,8 @@ static bool tcp_ack(struct tcp_pcb *pcb, const struct tcp_seg *seg)
          */
         tcp_cc_dupack(pcb);
     }
+    if (sack_news)
+        tcp_cc_lost_rexmit(pcb);
 
     /* Window update, unless the segment is older than the last one used. */
     if (seq_lt(pcb->snd_wl1, seg->seq) ||

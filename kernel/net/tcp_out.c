@@ -518,6 +518,7 @@ void tcp_output(struct tcp_pcb *pcb)
                 if (tcp_send_segment(pcb, hole_seq, hole_len, fin) != 0)
                     break;
                 pcb->high_rxt = hole_seq + hole_len + (fin ? 1 : 0);
+                tcp_cc_note_rexmit(pcb, hole_seq, hole_len + (fin ? 1 : 0));
                 continue;
             }
         } else {
