@@ -24,7 +24,13 @@
  * The ring indices are kept by e1000_ring.h (host-tested).
  *
  * Locking: the net lock guards the rings and struct e1000 after probe;
- * the interrupt handler touches only ICR/IMC and `pending`.
+ * the interrupt handler touches only ICR/IMC and `pending`. The transmit
+ * tail (TDT) is written after the net lock is dropped (net_kernel_defer),
+ * once for all frames queued under one hold of it, as virtio_net.c rings
+ * its doorbell: an MMIO write traps to QEMU, which serves it under its big
+ * lock, and the other vCPU must not spin for the net lock meanwhile.
+ * `tdt_lock` orders those writes: each writes the newest tail published
+ * under the net lock, so TDT never moves back.
  */
 #include "core/printk.h"
 #include "core/time.h"
@@ -38,6 +44,7 @@
 #include "mm/page.h"
 #include "net/netdev.h"
 #include "net/netif.h"
+#include "sched/spinlock.h"
 #include "sched/thread.h"
 #include "sched/waitq.h"
 
@@ -160,6 +167,10 @@ struct e1000 {
     struct e1000_ring rxr, txr;
     struct pbuf *tx_pbufs[E1000_NTX];
 
+    uint32_t tx_tail;     /* the tail to write (net lock to set, atomic to read) */
+    spinlock_t tdt_lock;  /* serializes TDT writes, after the net lock */
+    uint32_t tdt_written; /* tdt_lock */
+
     bool pending;    /* the interrupt fired (atomic) */
     struct waitq wq; /* the thread sleeps here */
 };
@@ -268,6 +279,8 @@ static void e1000_tx_setup(struct e1000 *e)
     uint64_t pa = virt_to_phys((void *)e->tx);
 
     e1000_ring_init(&e->txr, E1000_NTX);
+    e->tx_tail = 0;
+    e->tdt_written = 0;
     wr32(e, E1000_TDBAL, (uint32_t)pa);
     wr32(e, E1000_TDBAH, (uint32_t)(pa >> 32));
     wr32(e, E1000_TDLEN, E1000_NTX * sizeof(struct e1000_tx_desc));
@@ -326,6 +339,20 @@ static void e1000_tx_reclaim(struct e1000 *e)
     }
 }
 
+/* Write the newest transmit tail (net_kernel_defer: after the net lock). */
+static void e1000_tx_kick(void *arg)
+{
+    struct e1000 *e = arg;
+    uint64_t flags = spin_lock_irqsave(&e->tdt_lock);
+    uint32_t tail = __atomic_load_n(&e->tx_tail, __ATOMIC_ACQUIRE);
+
+    if (tail != e->tdt_written) {
+        wr32(e, E1000_TDT, tail);
+        e->tdt_written = tail;
+    }
+    spin_unlock_irqrestore(&e->tdt_lock, flags);
+}
+
 /* netif->output: net lock held; consumes p. */
 static int e1000_output(struct netif *nif, struct pbuf *p)
 {
@@ -348,8 +375,9 @@ static int e1000_output(struct netif *nif, struct pbuf *p)
     d->special = 0;
     d->status = 0;
     d->cmd = E1000_TXD_CMD_EOP | E1000_TXD_CMD_IFCS | E1000_TXD_CMD_RS;
-    __atomic_thread_fence(__ATOMIC_RELEASE); /* the descriptor before the tail */
-    wr32(e, E1000_TDT, e1000_ring_tail(&e->txr));
+    /* The descriptor before the tail (the kick's acquire pairs with this). */
+    __atomic_store_n(&e->tx_tail, e1000_ring_tail(&e->txr), __ATOMIC_RELEASE);
+    net_kernel_defer(e1000_tx_kick, e);
     return 0;
 }
 
@@ -416,6 +444,7 @@ static int e1000_probe(struct pci_dev *pci, const struct pci_device_id *id)
     e = kzalloc(sizeof(*e));
     if (e == NULL)
         return -ENOMEM;
+    spin_init(&e->tdt_lock);
     e->pci = pci;
     e->is_82574 = id->device == E1000_DEV_82574L;
     e->ims = e->is_82574 ? E1000_IMS_WANTED_82574 : E1000_IMS_WANTED;
