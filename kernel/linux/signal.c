@@ -6,7 +6,10 @@
  * returns into sa_restorer -> rt_sigreturn -> restore_frame.
  *
  * Pending sets are per thread and per process; each signal number keeps
- * one siginfo (real-time signals are not queued more than once each).
+ * one siginfo (real-time signals are not queued more than once each). An
+ * ignored signal is dropped when sent, unless a thread blocks it or waits
+ * for it in rt_sigtimedwait, which unblocks its set for the wait
+ * (real_blocked keeps the mask) so that the signal wakes it.
  */
 #include "arch/x86_64/context.h"
 #include "arch/x86_64/features.h"
@@ -111,7 +114,7 @@ int signal_send_thread(struct task *t, const struct k_siginfo *info)
     if (!valid_sig(sig))
         return -EINVAL;
     flags = spin_lock_irqsave(&p->lock);
-    if (is_ignored(p, sig) && !(t->blocked & sigmask(sig))) {
+    if (is_ignored(p, sig) && !((t->blocked | t->real_blocked) & sigmask(sig))) {
         spin_unlock_irqrestore(&p->lock, flags);
         return 0;
     }
@@ -135,9 +138,15 @@ int signal_send_process(struct process *p, int sig, int code)
         return -EINVAL;
     info.kill.pid = code == SI_USER ? p->pid : 0;
     flags = spin_lock_irqsave(&p->lock);
+    /* An ignored signal is dropped, unless a thread blocks it or waits for it. */
     if (is_ignored(p, sig)) {
-        spin_unlock_irqrestore(&p->lock, flags);
-        return 0;
+        bool keep = false;
+        list_for_each_entry (t, &p->threads, proc_link)
+            keep |= ((t->blocked | t->real_blocked) & sigmask(sig)) != 0;
+        if (!keep) {
+            spin_unlock_irqrestore(&p->lock, flags);
+            return 0;
+        }
     }
     p->shared_pending.set |= sigmask(sig);
     p->shared_pending.info[sig - 1] = info;
@@ -169,6 +178,30 @@ void signal_force_fault(int sig, int code, uint64_t addr)
     t->pending.info[sig - 1] = info;
     signal_recalc(t);
     spin_unlock_irqrestore(&p->lock, flags);
+}
+
+/*
+ * t blocks the signals of mask again (rt_sigtimedwait's end): if some of
+ * them are pending for the whole process, another thread that does not
+ * block them must notice (Linux's retarget_shared_pending). Returns the
+ * thread to kick once p->lock is dropped, or NULL.
+ */
+static struct task *retarget_shared(struct task *t, uint64_t mask)
+{
+    struct process *p = t->proc;
+    uint64_t left = p->shared_pending.set & mask & t->blocked;
+    struct task *o;
+
+    assert_held(&p->lock);
+    if (left == 0)
+        return NULL;
+    list_for_each_entry (o, &p->threads, proc_link) {
+        if (o != t && (left & ~o->blocked) != 0) {
+            signal_recalc(o);
+            return o;
+        }
+    }
+    return NULL;
 }
 
 /* Take the next deliverable signal (thread's first, synchronous ones first). */
@@ -659,10 +692,11 @@ SYSCALL_DEFINE0(pause)
 SYSCALL_DEFINE4(rt_sigtimedwait, const uint64_t *, uset, struct k_siginfo *, uinfo,
                 const struct k_timespec *, uts, size_t, sigsetsize)
 {
-    struct task *t = current_task();
+    struct task *t = current_task(), *target;
     uint64_t set, deadline = 0, flags;
     struct k_timespec ts;
     struct k_siginfo info;
+    long ret;
     int sig;
 
     if (sigsetsize != 8)
@@ -677,25 +711,46 @@ SYSCALL_DEFINE4(rt_sigtimedwait, const uint64_t *, uset, struct k_siginfo *, uin
             return -EINVAL;
         deadline = ktime_ns() + (uint64_t)ts.tv_sec * NSEC_PER_SEC + (uint64_t)ts.tv_nsec;
     }
+    /*
+     * As Linux does: while the thread waits, the set is unblocked (the mask
+     * kept in real_blocked), so a signal of the set makes sigpending true
+     * and signal_send_* wake the thread as for any signal; a process-
+     * directed one picks this thread, which no longer blocks it. The mask
+     * comes back before the call returns.
+     */
+    flags = spin_lock_irqsave(&t->proc->lock);
+    t->real_blocked = t->blocked;
+    t->blocked &= ~set;
     for (;;) {
-        flags = spin_lock_irqsave(&t->proc->lock);
         sig = dequeue(t, set, &info);
         signal_recalc(t);
-        spin_unlock_irqrestore(&t->proc->lock, flags);
-        if (sig != 0)
+        if (sig != 0) {
+            ret = sig;
             break;
-        if (signal_pending())
-            return -EINTR;
-        if (deadline != 0 && ktime_ns() >= deadline)
-            return -EAGAIN;
-        /* Signals in set are normally blocked: they do not set sigpending,
-         * so poll for them while sleeping in short steps. */
-        uint64_t step = ktime_ns() + NSEC_PER_MSEC;
-        thread_sleep_until(deadline != 0 ? MIN(deadline, step) : step, SLEEP_INTERRUPTIBLE);
+        }
+        /* Nothing of the set is pending, so what sigpending says is another signal. */
+        if (t->thread->sigpending) {
+            ret = -EINTR;
+            break;
+        }
+        if (deadline != 0 && ktime_ns() >= deadline) {
+            ret = -EAGAIN;
+            break;
+        }
+        spin_unlock_irqrestore(&t->proc->lock, flags);
+        thread_sleep_until(deadline != 0 ? deadline : UINT64_MAX, SLEEP_INTERRUPTIBLE);
+        flags = spin_lock_irqsave(&t->proc->lock);
     }
-    if (uinfo != NULL && copy_to_user(uinfo, &info, sizeof(info)) != 0)
+    t->blocked = t->real_blocked;
+    t->real_blocked = 0;
+    signal_recalc(t);
+    target = retarget_shared(t, set);
+    spin_unlock_irqrestore(&t->proc->lock, flags);
+    if (target != NULL)
+        kick(target);
+    if (ret > 0 && uinfo != NULL && copy_to_user(uinfo, &info, sizeof(info)) != 0)
         return -EFAULT;
-    return sig;
+    return ret;
 }
 
 SYSCALL_DEFINE2(kill, int, pid, int, sig)

@@ -68,6 +68,7 @@ struct task {
     int tid;
     struct list_head proc_link; /* on proc->threads */
     uint64_t blocked;           /* signal mask */
+    uint64_t real_blocked;      /* rt_sigtimedwait: the mask while the wait set is unblocked */
     struct sigpending pending;  /* thread-directed signals */
     k_stack_t altstack;
     uintptr_t clear_child_tid;

@@ -656,6 +656,67 @@ static void *waiting(void *arg)
     return NULL;
 }
 
+/* ---- sigtimedwait woken by the signal ---- */
+
+struct sigsender {
+    pthread_t target;
+    int sig;
+    int directed; /* 1: pthread_kill(target), 0: kill(getpid()) */
+};
+
+static void *sigsender_run(void *arg)
+{
+    struct sigsender *s = arg;
+    struct timespec nap = {0, 30 * 1000 * 1000};
+
+    nanosleep(&nap, NULL);
+    if (s->directed)
+        pthread_kill(s->target, s->sig);
+    else
+        kill(getpid(), s->sig);
+    return NULL;
+}
+
+/*
+ * A thread waits in sigtimedwait for a signal it blocks and another thread
+ * sends it: process-directed, thread-directed, and SIGCHLD, which is ignored
+ * by default and must still be queued for a thread that blocks it (Linux
+ * keeps a blocked ignored signal). Afterwards the mask is what it was.
+ */
+static void test_sigtimedwait_wake(void)
+{
+    static const struct sigsender cases[] = {{0, SIGUSR2, 0}, {0, SIGUSR2, 1}, {0, SIGCHLD, 0}};
+    sigset_t set, old, now;
+
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct sigsender s = cases[i];
+        struct timespec limit = {5, 0}, t0, t1;
+        siginfo_t si;
+        pthread_t th;
+        int r;
+
+        signal(s.sig, SIG_DFL);
+        sigemptyset(&set);
+        sigaddset(&set, s.sig);
+        pthread_sigmask(SIG_BLOCK, &set, &old);
+        s.target = pthread_self();
+        CHECK(pthread_create(&th, NULL, sigsender_run, &s) == 0, "pthread_create");
+        clock_gettime(CLOCK_MONOTONIC, &t0);
+        r = sigtimedwait(&set, &si, &limit);
+        clock_gettime(CLOCK_MONOTONIC, &t1);
+        pthread_join(th, NULL);
+        double waited = (double)(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9;
+        CHECK(r == s.sig && si.si_signo == s.sig,
+              "sigtimedwait case %zu: got %d (errno %d) after %.3f s, want signal %d", i, r,
+              r < 0 ? errno : 0, waited, s.sig);
+        CHECK(waited < 4.0, "sigtimedwait case %zu: woken only after %.3f s", i, waited);
+        pthread_sigmask(SIG_SETMASK, NULL, &now);
+        CHECK(sigismember(&now, s.sig) == 1, "sigtimedwait case %zu: the mask lost signal %d", i,
+              s.sig);
+        pthread_sigmask(SIG_SETMASK, &old, NULL);
+    }
+}
+
 static void test_thread_churn(void)
 {
     enum { CHURN = 20000, CONCURRENT = 1000 };
@@ -735,6 +796,7 @@ int main(int argc, char **argv)
     test_timers();
     test_affinity();
     test_signal_kick();
+    test_sigtimedwait_wake();
     test_thread_churn();
     printf("%s\n", failures ? "FAILED" : "PASS");
     return failures ? 1 : 0;
