@@ -279,7 +279,7 @@ test: deps-test
 	@$(MAKE) --no-print-directory kernel
 	@echo "  NETEM   $(NETEM_MIB) MiB each way, beside the other tests (log: $(BUILD)/netem.log)"
 	@setsid $(NETEM_TEST) > $(BUILD)/netem.log 2>&1 & netem=$$!; \
-	trap 'kill -- -$$netem 2>/dev/null' EXIT; \
+	trap 'kill -- -$$netem 2>/dev/null' EXIT; trap 'exit 130' INT TERM; \
 	$(MAKE) --no-print-directory host-test && \
 	$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=$(TEST_FUZZ_SECONDS) && \
 	$(MAKE) --no-print-directory guest-test GUEST_SKIP='^TestNetem$$' || exit $$?; \
