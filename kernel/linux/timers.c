@@ -5,8 +5,9 @@
  * kernel timers. Timers on CPU time (a thread's or the process's:
  * CLOCK_THREAD_CPUTIME_ID, CLOCK_PROCESS_CPUTIME_ID, ITIMER_PROF,
  * ITIMER_VIRTUAL) are checked by a 1 ms poll on every CPU while any is
- * armed: this is what Go's CPU profiler uses (per-thread timers with
- * SIGEV_THREAD_ID, 100 Hz), and it costs nothing when nobody profiles.
+ * armed, each CPU for the thread it is running (poll_cpu_timers): this is
+ * what Go's CPU profiler uses (per-thread timers with SIGEV_THREAD_ID,
+ * 100 Hz), and it costs nothing when nobody profiles.
  *
  * Locking: timers.lock guards the list and every timer's state; it is
  * taken before the process lock (signals are sent with it held).
@@ -135,6 +136,10 @@ static void fire(struct ptimer *pt)
         spin_unlock_irqrestore(&p->lock, flags);
         if (t != NULL)
             signal_send_thread(t, &info);
+    } else if (cpu_clock(pt->clock) && current_thread()->task != NULL &&
+               current_task()->proc == p && !(current_task()->blocked & sigmask(pt->signo))) {
+        /* From the poll, on the thread using the time: it takes the signal, as on Linux. */
+        signal_send_thread(current_task(), &info);
     } else {
         signal_send_process(p, pt->signo, info.si_code);
     }
@@ -173,23 +178,33 @@ static void wall_timer_fn(struct timer *kt)
     spin_unlock_irqrestore(&pts->lock, flags);
 }
 
+/*
+ * Each CPU's poll checks the CPU-time timers of the thread it interrupted,
+ * as Linux's tick does: a timer that expires is signalled while its time is
+ * being used, so the signal is taken on the way back to that thread and a
+ * profile sees where it ran. (Checking from one CPU found most expiries after
+ * the thread had gone to sleep; the signal then woke it, and Go's profiler
+ * charged the thread's running time to futex and epoll_wait.)
+ */
 static void poll_cpu_timers(struct timer *kt)
 {
     unsigned int cpu = cpu_id();
     struct process *p = init_process;
+    struct thread *cur = current_thread();
 
     (void)kt;
     if (p == NULL || p->timers == NULL || READ_ONCE(cpu_timers_armed) == 0) {
         poll_running[cpu] = false;
         return;
     }
-    /* One CPU checks (the boot CPU's poll runs whenever any is armed). */
-    if (cpu == 0) {
+    if (cur->task != NULL && cur->task->proc == p) {
         struct posix_timers *pts = p->timers;
         struct ptimer *pt;
         uint64_t flags = spin_lock_irqsave(&pts->lock);
         list_for_each_entry (pt, &pts->list, link) {
-            if (pt->armed && cpu_clock(pt->clock)) {
+            bool mine = pt->clock == CLOCK_PROCESS_CPUTIME_ID ||
+                        (pt->clock == CLOCK_THREAD_CPUTIME_ID && pt->owner == cur);
+            if (pt->armed && mine) {
                 uint64_t now = timer_now(pt);
                 if (now >= pt->expires)
                     expire(pt, now);

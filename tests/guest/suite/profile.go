@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"compress/gzip"
+	"context"
 	"io"
 	"runtime/pprof"
 	"time"
@@ -24,15 +25,15 @@ func varint(b []byte) (uint64, int) {
 	return 0, 0
 }
 
-// profileSamples counts CPU samples in a pprof profile: the first value of
-// every Sample message (field 2 of Profile; values are its field 2, packed
-// or, for two values or fewer, one varint each).
-func profileSamples(data []byte) (int, bool) {
-	total := 0
+// profileSamples counts CPU samples in a pprof profile, all of them and
+// those with a label: the first value of every Sample message (field 2 of
+// Profile; values are its field 2, packed or, for two values or fewer, one
+// varint each; labels are its field 3).
+func profileSamples(data []byte) (total, labeled int, ok bool) {
 	for len(data) > 0 {
 		key, n := varint(data)
 		if n == 0 {
-			return 0, false
+			return 0, 0, false
 		}
 		data = data[n:]
 		switch key & 7 {
@@ -42,51 +43,77 @@ func profileSamples(data []byte) (int, bool) {
 		case 2:
 			l, n := varint(data)
 			if n == 0 || uint64(len(data)-n) < l {
-				return 0, false
+				return 0, 0, false
 			}
 			msg := data[n : n+int(l)]
 			data = data[n+int(l):]
 			if key>>3 != 2 {
 				continue
 			}
-			first := true
+			count, hasLabel, first := 0, false, true
 			for len(msg) > 0 { // Sample
 				k, m := varint(msg)
+				if m == 0 {
+					return 0, 0, false
+				}
 				msg = msg[m:]
-				if k&7 == 2 {
+				switch k & 7 {
+				case 2:
 					l2, m2 := varint(msg)
+					if m2 == 0 || uint64(len(msg)-m2) < l2 {
+						return 0, 0, false
+					}
 					field := msg[m2 : m2+int(l2)]
 					msg = msg[m2+int(l2):]
 					if k>>3 == 2 && first { // packed values: samples, nanoseconds
 						v, _ := varint(field)
-						total += int(v)
-						first = false
+						count, first = int(v), false
 					}
-				} else if k&7 == 0 {
+					hasLabel = hasLabel || k>>3 == 3
+				case 0:
 					v, m2 := varint(msg)
 					msg = msg[m2:]
 					if k>>3 == 2 && first {
-						total += int(v)
-						first = false
+						count, first = int(v), false
 					}
-				} else {
-					return 0, false
+				default:
+					return 0, 0, false
 				}
+			}
+			total += count
+			if hasLabel {
+				labeled += count
 			}
 		case 1:
 			data = data[8:]
 		case 5:
 			data = data[4:]
 		default:
-			return 0, false
+			return 0, 0, false
 		}
 	}
-	return total, true
+	return total, labeled, true
 }
 
 var profSink uint64
 
-// Go's CPU profiler needs per-thread CPU-time timers delivering SIGPROF.
+// burn spins for d of CPU time, as far as the wall clock can tell.
+func burn(d time.Duration) {
+	x := profSink | 1
+	for end := time.Now().Add(d); time.Now().Before(end); {
+		for i := 0; i < 1000; i++ {
+			x = x*6364136223846793005 + 1
+		}
+	}
+	profSink = x
+}
+
+// Go's CPU profiler needs per-thread CPU-time timers delivering SIGPROF,
+// raised while the thread runs: a profile must show where the time went.
+// Besides a goroutine that computes throughout, three compute in short bursts
+// between sleeps, as servers do. Their CPU time must be seen in the bursts
+// (which carry a profiler label), not in the futex or epoll_wait the
+// thread sleeps in afterwards, where a signal raised late would land.
 func testProfile(c *t) {
 	var buf bytes.Buffer
 	if err := pprof.StartCPUProfile(&buf); err != nil {
@@ -94,13 +121,23 @@ func testProfile(c *t) {
 		return
 	}
 	end := time.Now().Add(1500 * time.Millisecond)
-	x := uint64(1)
-	for time.Now().Before(end) {
-		for i := 0; i < 100000; i++ {
-			x = x*6364136223846793005 + 1
-		}
+	done := make(chan bool)
+	go pprof.Do(context.Background(), pprof.Labels("work", "steady"), func(context.Context) {
+		burn(time.Until(end))
+		done <- true
+	})
+	for i := 0; i < 3; i++ {
+		go pprof.Do(context.Background(), pprof.Labels("work", "bursts"), func(context.Context) {
+			for time.Now().Before(end) {
+				burn(200 * time.Microsecond)
+				time.Sleep(time.Millisecond)
+			}
+			done <- true
+		})
 	}
-	profSink = x
+	for i := 0; i < 4; i++ {
+		<-done
+	}
 	pprof.StopCPUProfile()
 	zr, err := gzip.NewReader(&buf)
 	if err != nil {
@@ -112,13 +149,16 @@ func testProfile(c *t) {
 		c.Errorf("profile: %v", err)
 		return
 	}
-	n, ok := profileSamples(raw)
+	n, labeled, ok := profileSamples(raw)
 	if !ok {
 		c.Errorf("cannot parse the %d-byte profile", len(raw))
 		return
 	}
-	c.Logf("%d samples in 1.5 s of CPU", n)
+	c.Logf("%d samples in 1.5 s, %d of them in the computing goroutines", n, labeled)
 	if n < 20 {
 		c.Errorf("only %d CPU profile samples in 1.5 s (want >= 20 at 100 Hz)", n)
+	}
+	if labeled*10 < n*9 {
+		c.Errorf("only %d of %d samples are in the goroutines that use the CPU (want >= 90%%)", labeled, n)
 	}
 }
