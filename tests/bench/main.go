@@ -149,9 +149,13 @@ func main() {
 	runs := flag.Int("runs", 7, "boots per machine type")
 	noLinux := flag.Bool("no-linux", false, "skip the comparison with a Debian Linux guest")
 	fsOnly := flag.Bool("fs", false, "only the file system figures")
+	kernelFlag := flag.String("eggos-kernel", "", "the EggOS kernel to measure (default build/eggos.elf)")
 	flag.Parse()
 	root, _ := os.Getwd()
 	kernel := filepath.Join(root, "build", "eggos.elf")
+	if *kernelFlag != "" {
+		kernel = *kernelFlag
+	}
 	if _, err := os.Stat(kernel); err != nil {
 		fmt.Fprintf(os.Stderr, "bench: %v (run make kernel)\n", err)
 		os.Exit(1)

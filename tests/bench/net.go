@@ -44,6 +44,8 @@ var (
 	netSlirp   = flag.Bool("net-slirp", false, "QEMU user networking instead of a tap device")
 	netSample  = flag.Bool("net-sample", false, "sample EggOS's CPUs through QEMU's monitor under load (kernel and user functions)")
 	netEggOS   = flag.Bool("net-eggos", false, "only EggOS, not the Linux guest (while working on EggOS)")
+	netRounds  = flag.Int("net-rounds", 3, "network runs per guest, EggOS and Linux in turn; the medians are printed")
+	netNoBulk  = flag.Bool("net-http-only", false, "skip the TCP throughput transfers")
 )
 
 const (
@@ -66,6 +68,8 @@ type netResult struct {
 	threads       int64   // threads the Go runtime had made by the end
 	// Per request during wrk's run, from the guest's /proc/stat.
 	intrPerReq, ctxtPerReq float64
+	cpuShares              string  // how each guest CPU spent wrk's run
+	segsIn, segsOut        float64 // TCP segments received and sent (/proc/net/snmp)
 	// Host CPU time QEMU spent per request (guest and device emulation):
 	// unlike req/s, this hardly moves with the load of the shared host.
 	cpuPerReq time.Duration
@@ -108,8 +112,56 @@ func interruptsPerRequest(before, after string, requests int64) []string {
 	return rows
 }
 
-// procStat is what the bench reads of a guest's /proc/stat.
-type procStat struct{ intr, ctxt int64 }
+// tcpSegments reads InSegs and OutSegs from a /proc/net/snmp text.
+func tcpSegments(snmp string) (in, out int64) {
+	var names []string
+	for _, line := range strings.Split(snmp, "\n") {
+		f := strings.Fields(line)
+		if len(f) < 2 || f[0] != "Tcp:" {
+			continue
+		}
+		if names == nil {
+			names = f
+			continue
+		}
+		for i := 1; i < len(f) && i < len(names); i++ {
+			switch names[i] {
+			case "InSegs":
+				fmt.Sscan(f[i], &in)
+			case "OutSegs":
+				fmt.Sscan(f[i], &out)
+			}
+		}
+		break
+	}
+	return in, out
+}
+
+// procStat is what the bench reads of a guest's /proc/stat: interrupts,
+// context switches and each CPU's user, system and idle ticks.
+type procStat struct {
+	intr, ctxt int64
+	cpus       [][3]int64
+}
+
+// cpuShares says how each CPU spent the time between two /proc/stat reads.
+func cpuShares(a, b procStat) string {
+	var parts []string
+	for i := 0; i < len(a.cpus) && i < len(b.cpus); i++ {
+		var d [3]float64
+		total := 0.0
+		for k := range d {
+			d[k] = float64(b.cpus[i][k] - a.cpus[i][k])
+			total += d[k]
+		}
+		if total <= 0 {
+			continue
+		}
+		parts = append(parts, fmt.Sprintf("cpu%d user %.0f%% system %.0f%% idle %.0f%%", i,
+			100*d[0]/total, 100*d[1]/total, 100*d[2]/total))
+	}
+	return strings.Join(parts, "; ")
+}
 
 // procFile reads a file of the guest's /proc.
 func (p *netPath) procFile(name string) (string, error) {
@@ -135,6 +187,14 @@ func (p *netPath) procStat() (procStat, error) {
 		f := strings.Fields(line)
 		if len(f) >= 2 && (f[0] == "intr" || f[0] == "ctxt") {
 			fmt.Sscan(f[1], map[string]*int64{"intr": &st.intr, "ctxt": &st.ctxt}[f[0]])
+		}
+		// cpuN user nice system idle ...
+		if len(f) >= 5 && strings.HasPrefix(f[0], "cpu") && f[0] != "cpu" {
+			var c [3]int64
+			fmt.Sscan(f[1], &c[0])
+			fmt.Sscan(f[3], &c[1])
+			fmt.Sscan(f[4], &c[2])
+			st.cpus = append(st.cpus, c)
 		}
 	}
 	return st, nil
@@ -399,6 +459,7 @@ func netRun(g guest, initrd string, p *netPath) (netResult, error) {
 		return res, err
 	}
 	irq0, _ := p.procFile("interrupts")
+	snmp0, _ := p.procFile("net/snmp")
 	cpu0, err := m.CPUTime()
 	if err != nil {
 		return res, err
@@ -458,9 +519,15 @@ func netRun(g guest, initrd string, p *netPath) (netResult, error) {
 		return res, err
 	}
 	irq1, _ := p.procFile("interrupts")
+	snmp1, _ := p.procFile("net/snmp")
 	if r.Requests > 0 {
+		in0, out0 := tcpSegments(snmp0)
+		in1, out1 := tcpSegments(snmp1)
+		res.segsIn = float64(in1-in0) / float64(r.Requests)
+		res.segsOut = float64(out1-out0) / float64(r.Requests)
 		res.intrPerReq = float64(stat1.intr-stat0.intr) / float64(r.Requests)
 		res.ctxtPerReq = float64(stat1.ctxt-stat0.ctxt) / float64(r.Requests)
+		res.cpuShares = cpuShares(stat0, stat1)
 		res.irqRows = interruptsPerRequest(irq0, irq1, r.Requests)
 		res.cpuPerReq = (cpu1 - cpu0) / time.Duration(r.Requests)
 	}
@@ -474,6 +541,9 @@ func netRun(g guest, initrd string, p *netPath) (netResult, error) {
 		up  bool
 		out *float64
 	}{{true, &res.up}, {false, &res.down}} {
+		if *netNoBulk {
+			break
+		}
 		var xs []float64
 		for i := 0; i < netRuns; i++ {
 			v, err := p.transfer(dir.up)
@@ -491,6 +561,26 @@ func netRun(g guest, initrd string, p *netPath) (netResult, error) {
 	return res, nil
 }
 
+// medianResult is the round with the median req/s, with the median of
+// each other figure that is printed as a number.
+func medianResult(rs []netResult) netResult {
+	pick := func(get func(netResult) float64) float64 {
+		var xs []float64
+		for _, r := range rs {
+			xs = append(xs, get(r))
+		}
+		return median(xs)
+	}
+	sorted := append([]netResult(nil), rs...)
+	sort.Slice(sorted, func(a, b int) bool { return sorted[a].rps < sorted[b].rps })
+	m := sorted[len(sorted)/2]
+	m.rps = pick(func(r netResult) float64 { return r.rps })
+	m.up = pick(func(r netResult) float64 { return r.up })
+	m.down = pick(func(r netResult) float64 { return r.down })
+	m.cpuPerReq = time.Duration(pick(func(r netResult) float64 { return float64(r.cpuPerReq) }))
+	return m
+}
+
 // netFigures prints the network table.
 func netFigures(root string, guests []guest) error {
 	initrd, err := fsInitramfs(root, filepath.Join(root, "build", "bench", "guestbench"))
@@ -505,15 +595,27 @@ func netFigures(root string, guests []guest) error {
 	if *netEggOS {
 		guests = guests[:1]
 	}
-	var figs [2]netResult
-	for i, g := range guests {
-		if figs[i], err = netRun(g, initrd, p); err != nil {
-			return err
+	// The host is shared and its load drifts: the guests take turns, and
+	// each figure is the median over the rounds.
+	rounds := make([][]netResult, len(guests))
+	for r := 0; r < *netRounds; r++ {
+		for i, g := range guests {
+			res, err := netRun(g, initrd, p)
+			if err != nil {
+				return err
+			}
+			rounds[i] = append(rounds[i], res)
+			fmt.Printf("  round %d, %-5s: %7.1f req/s, %6.1f us of host CPU per request, up %5.1f MB/s, down %5.1f MB/s\n",
+				r+1, g.name, res.rps, float64(res.cpuPerReq.Nanoseconds())/1000, res.up, res.down)
 		}
+	}
+	var figs [2]netResult
+	for i := range rounds {
+		figs[i] = medianResult(rounds[i])
 	}
 	if *netEggOS {
 		f := figs[0]
-		fmt.Printf("\nnetwork, EggOS alone, virtio-net-pci, %s:\n", p.kind())
+		fmt.Printf("\nnetwork, EggOS alone, virtio-net-pci, %s; medians of %d rounds:\n", p.kind(), *netRounds)
 		fmt.Printf("  HTTP %d-byte page, wrk -c%d %v: %.1f req/s, wrk errors %s\n", netPage, netConnections,
 			netDuration, f.rps, f.wrkErrors)
 		fmt.Printf("  TCP host -> guest %.1f MB/s, guest -> host %.1f MB/s; %d threads\n", f.up, f.down, f.threads)
@@ -522,9 +624,11 @@ func netFigures(root string, guests []guest) error {
 		for _, row := range f.irqRows {
 			fmt.Printf("    %s\n", row)
 		}
+		fmt.Printf("  guest CPUs under wrk: %s\n", f.cpuShares)
+		fmt.Printf("  TCP segments per request: %.2f in, %.2f out\n", f.segsIn, f.segsOut)
 		return nil
 	}
-	fmt.Printf("\nnetwork, same QEMU, virtio-net-pci, %s:\n", p.kind())
+	fmt.Printf("\nnetwork, same QEMU, virtio-net-pci, %s; medians of %d rounds:\n", p.kind(), *netRounds)
 	fmt.Printf("  %-48s %10s %10s %8s\n", "figure", "EggOS", "Linux", "ratio")
 	for _, f := range []struct {
 		label, unit, target string
@@ -553,6 +657,9 @@ func netFigures(root string, guests []guest) error {
 	fmt.Printf("  threads the Go server made: EggOS %d, Linux %d\n", figs[0].threads, figs[1].threads)
 	fmt.Printf("  per request (/proc/stat): interrupts EggOS %.2f, Linux %.2f; context switches EggOS %.2f, Linux %.2f\n",
 		figs[0].intrPerReq, figs[1].intrPerReq, figs[0].ctxtPerReq, figs[1].ctxtPerReq)
+	fmt.Printf("  guest CPUs under wrk: EggOS %s\n                        Linux %s\n", figs[0].cpuShares, figs[1].cpuShares)
+	fmt.Printf("  TCP segments per request: EggOS %.2f in, %.2f out; Linux %.2f in, %.2f out\n",
+		figs[0].segsIn, figs[0].segsOut, figs[1].segsIn, figs[1].segsOut)
 	if p.ns == nil {
 		fmt.Println("  (slirp listens with a backlog of 1: the host drops most of a burst of connects,")
 		fmt.Println("  which then trickle in with TCP's retransmission backoff; see docs/net.md)")
