@@ -147,6 +147,44 @@ func netemPeerReceive(ln net.Listener, size int64) peerResult {
 	return peerResult{err: err, elapsed: elapsed}
 }
 
+// peerListeners opens the Linux peer's two listeners in ns on ip: the
+// download port (the peer sends) and the upload port (it receives).
+func peerListeners(ns *netem.Namespace, ip string) (down, up net.Listener, err error) {
+	err = ns.Do(func() error {
+		var err error
+		if down, err = net.Listen("tcp", fmt.Sprintf("%s:%d", ip, netemDownPort)); err != nil {
+			return err
+		}
+		if up, err = net.Listen("tcp", fmt.Sprintf("%s:%d", ip, netemUpPort)); err != nil {
+			down.Close()
+		}
+		return err
+	})
+	if err != nil {
+		return nil, nil, fmt.Errorf("peer listeners in %s: %v", ns.Name, err)
+	}
+	return down, up, nil
+}
+
+// peerVerdicts closes the peer's listeners (so a peer still waiting in
+// Accept returns) and reports how its two sides did.
+func peerVerdicts(t *testing.T, down, up net.Listener, downc, upc chan peerResult, size int64) {
+	down.Close()
+	up.Close()
+	for _, p := range []struct {
+		name string
+		c    chan peerResult
+	}{{"peer send (download)", downc}, {"peer receive (upload)", upc}} {
+		r := <-p.c
+		if r.err != nil {
+			t.Errorf("%s: %v", p.name, r.err)
+			continue
+		}
+		t.Logf("%s: %d bytes in %v (%.0f KiB/s)", p.name, size, r.elapsed.Round(time.Millisecond),
+			float64(size)/r.elapsed.Seconds()/1024)
+	}
+}
+
 func TestNetem(t *testing.T) {
 	if os.Geteuid() != 0 {
 		t.Fatalf("TestNetem needs root to create a network namespace and a tap device (uid %d): "+
@@ -169,18 +207,10 @@ func TestNetem(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var down, up net.Listener
-	err = ns.Do(func() error {
-		var err error
-		if down, err = net.Listen("tcp", fmt.Sprintf("%s:%d", netemHostIP, netemDownPort)); err != nil {
-			return err
-		}
-		up, err = net.Listen("tcp", fmt.Sprintf("%s:%d", netemHostIP, netemUpPort))
-		return err
-	})
+	down, up, err := peerListeners(ns, netemHostIP)
 	if err != nil {
 		tap.Close()
-		t.Fatalf("peer listeners in %s: %v", ns.Name, err)
+		t.Fatal(err)
 	}
 	if cc := os.Getenv("EGGOS_NETEM_PEER_CC"); cc != "" {
 		// The Linux peer's congestion control, for comparisons (docs/net.md §13);
@@ -241,21 +271,7 @@ func TestNetem(t *testing.T) {
 			t.Log(strings.TrimSpace(line))
 		}
 	}
-	// The listeners close so a peer still waiting in Accept returns.
-	down.Close()
-	up.Close()
-	for _, p := range []struct {
-		name string
-		c    chan peerResult
-	}{{"peer send (download)", downc}, {"peer receive (upload)", upc}} {
-		r := <-p.c
-		if r.err != nil {
-			t.Errorf("%s: %v", p.name, r.err)
-			continue
-		}
-		t.Logf("%s: %d bytes in %v (%.0f KiB/s)", p.name, size, r.elapsed.Round(time.Millisecond),
-			float64(size)/r.elapsed.Seconds()/1024)
-	}
+	peerVerdicts(t, down, up, downc, upc, size)
 	if res.TimedOut || res.Status != 0 || !strings.Contains(res.Console, "PASS") {
 		t.Fatalf("guest status %d (timed out %v):\n%s", res.Status, res.TimedOut, res.Console)
 	}

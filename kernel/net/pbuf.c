@@ -27,6 +27,7 @@ struct pbuf *pbuf_alloc(size_t headroom, size_t len)
     p->flags = 0;
     p->csum_start = 0;
     p->csum_offset = 0;
+    p->gso_size = 0;
     p->netif = NULL;
     memset(&p->meta, 0, sizeof(p->meta));
     return p;
@@ -47,6 +48,7 @@ struct pbuf *pbuf_copy(const struct pbuf *p, size_t headroom)
     q->flags = p->flags;
     q->csum_start = p->csum_start;
     q->csum_offset = p->csum_offset;
+    q->gso_size = p->gso_size;
     q->netif = p->netif;
     q->meta = p->meta;
     return q;

@@ -50,6 +50,11 @@ struct pbuf {
      */
     uint16_t csum_start;
     uint16_t csum_offset;
+    /*
+     * rx: the NIC merged TCP segments of this size into the packet (large
+     * receive offload, virtio-net GUEST_TSO4); 0 for a packet as sent.
+     */
+    uint16_t gso_size;
     struct netif *netif; /* rx: the interface it came in on */
     /* Per-queue metadata: what a layer needs while the pbuf waits. */
     union {

@@ -147,7 +147,8 @@ struct tcp_seg {
     uint8_t flags;
     uint16_t wnd; /* the raw window field */
     const uint8_t *data;
-    uint32_t len; /* payload bytes */
+    uint32_t len;      /* payload bytes */
+    uint16_t gso_size; /* the sender's segments, when the NIC merged them (pbuf) */
     /* options */
     uint16_t mss;  /* 0: absent */
     int8_t wscale; /* -1: absent */

@@ -359,8 +359,10 @@ static void data_in(struct tcp_pcb *pcb, const struct tcp_seg *seg)
         }
         pcb->data_segs_in++;
         pcb->last_data_rcv = ns->now;
-        if (seg->len > pcb->rcv_mss)
-            pcb->rcv_mss = seg->len;
+        /* The sender's segment size: a merged segment's parts were gso_size long. */
+        uint32_t unit = seg->gso_size != 0 ? MIN(seg->len, seg->gso_size) : seg->len;
+        if (unit > pcb->rcv_mss)
+            pcb->rcv_mss = unit;
         ring_write(q, off, data, len);
         if (off == 0) {
             bool filled_hole = q->nooo > 0;
@@ -698,6 +700,9 @@ void tcp_input(struct netstack *ns, struct pbuf *p, const struct ip_rx *rx)
     seg.data = p->data + hlen;
     seg.len = (uint32_t)(p->len - hlen);
     tcp_parse_options(p->data, hlen, &seg);
+    seg.gso_size = p->gso_size;
+    if (seg.gso_size != 0 && seg.len > seg.gso_size)
+        ns->snmp.tcp.InSegs += (seg.len - 1) / seg.gso_size; /* as Linux: every merged one */
 
     pcb = tcp_lookup(ns, rx->dst, seg.dport, rx->src, seg.sport);
     if (pcb != NULL && pcb->state == TCP_TIME_WAIT) {

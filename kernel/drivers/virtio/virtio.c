@@ -65,6 +65,16 @@ void virtio_add_device(struct virtio_device *vd)
         try_probe(vd, snapshot[i]);
 }
 
+uint64_t virtio_offered_features(struct virtio_device *vd)
+{
+    const struct virtio_transport_ops *ops = vd->ops;
+
+    ops->set_status(vd, 0);
+    ops->set_status(vd, VIRTIO_STATUS_ACKNOWLEDGE);
+    ops->set_status(vd, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER);
+    return ops->get_features(vd);
+}
+
 bool virtio_has_feature(const struct virtio_device *vd, unsigned int bit)
 {
     return (vd->features >> bit) & 1;

@@ -116,6 +116,11 @@ void virtio_add_device(struct virtio_device *vd);
 int virtio_start(struct virtio_device *vd, uint64_t wanted, unsigned int nqueues,
                  void (*callback)(struct virtq *vq));
 void virtio_ready(struct virtio_device *vd);
+/*
+ * What the device offers, for a driver whose wishes depend on it (a feature
+ * it may take only with another). Resets the device; virtio_start follows.
+ */
+uint64_t virtio_offered_features(struct virtio_device *vd);
 bool virtio_has_feature(const struct virtio_device *vd, unsigned int bit);
 void virtio_read_config(struct virtio_device *vd, unsigned int off, void *buf, size_t len);
 

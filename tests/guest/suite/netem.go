@@ -170,8 +170,17 @@ func (r *stallReader) Read(p []byte) (int, error) {
 }
 
 // netemCounters logs the TCP counters that tell how the stack coped:
-// retransmissions, recoveries, undos, reordering.
+// retransmissions, recoveries, undos, reordering; and eth0's frame counts.
 func netemCounters(c *t) {
+	if data, err := os.ReadFile("/proc/net/dev"); err != nil {
+		c.Errorf("/proc/net/dev: %v", err)
+	} else {
+		for _, line := range strings.Split(string(data), "\n") {
+			if strings.HasPrefix(strings.TrimSpace(line), "eth0:") {
+				c.Logf("%s", strings.TrimSpace(line))
+			}
+		}
+	}
 	for _, f := range []string{"/proc/net/snmp", "/proc/net/netstat"} {
 		data, err := os.ReadFile(f)
 		if err != nil {

@@ -609,3 +609,55 @@ Test(net_tcp_states, icmp_frag_needed_lowers_mss)
     cr_assert_gt(p.len, 0);
     cr_assert_eq(test_info(sock).tcpi_pmtu, 1000);
 }
+
+/* ---- large receive ---- */
+
+/*
+ * A NIC that merged the peer's segments (virtio-net GUEST_TSO4) hands up
+ * one 16,000-byte segment with gso_size 1000: the data arrives whole, TCP
+ * takes 1000 as the peer's segment size (not 16,000, which would delay
+ * ACKs until 32,000 bytes came), ACKs at once, and InSegs counts all 16.
+ */
+Test(net_tcp_states, merged_segment_from_the_nic)
+{
+    enum { SEG = 1000, N = 16 };
+    static uint8_t data[SEG * N], got[SEG * N], frame[SEG * N + 200];
+    const struct net_snmp *snmp = net_snmp_get(ha->ns);
+    struct pkt_tcp t = {
+        .saddr = P_ADDR,
+        .daddr = A_ADDR,
+        .sport = P_PORT,
+        .dport = A_PORT,
+        .flags = TCP_ACK | TCP_PSH,
+        .wnd = 65535,
+        .data = data,
+        .len = sizeof(data),
+    };
+    struct pkt_info p;
+    struct pbuf *pb;
+    uint64_t in_before;
+    size_t n;
+
+    passive_open();
+    for (size_t i = 0; i < sizeof(data); i++)
+        data[i] = (uint8_t)(i * 7 + i / 251);
+    t.seq = p_nxt;
+    t.ack = a_nxt;
+    memcpy(t.src_mac, peer.port->mac, 6);
+    memcpy(t.dst_mac, ha->mac, 6);
+    n = pkt_build_tcp(frame, sizeof(frame), &t);
+    pb = pbuf_alloc(0, n);
+    cr_assert_not_null(pb);
+    memcpy(pb->data, frame, n);
+    pb->gso_size = SEG;
+    in_before = snmp->tcp.InSegs;
+    netif_input(ha->nif, pb);
+    cr_assert_eq(snmp->tcp.InSegs - in_before, N, "InSegs counted %lu",
+                 (unsigned long)(snmp->tcp.InSegs - in_before));
+    cr_assert_eq(test_info(sock).tcpi_rcv_mss, SEG);
+    sim_run(&sim, 5 * MS); /* less than the delayed-ACK timer */
+    p = next_seg();
+    cr_assert_eq(p.ack, p_nxt + sizeof(data), "ACK at once for all of it");
+    cr_assert_eq(net_sock_recv(sock, got, sizeof(got), 0), (long)sizeof(got));
+    cr_assert(memcmp(got, data, sizeof(data)) == 0, "the merged data arrives intact");
+}
