@@ -25,74 +25,148 @@ func varint(b []byte) (uint64, int) {
 	return 0, 0
 }
 
-// profileSamples counts CPU samples in a pprof profile, all of them and
-// those with a label: the first value of every Sample message (field 2 of
-// Profile; values are its field 2, packed or, for two values or fewer, one
-// varint each; labels are its field 3).
-func profileSamples(data []byte) (total, labeled int, ok bool) {
+// pbFields calls fn for every field of a protobuf message: its number, and
+// its value (varints) or bytes (length-delimited). False if data is broken.
+func pbFields(data []byte, fn func(field int, v uint64, b []byte)) bool {
 	for len(data) > 0 {
 		key, n := varint(data)
 		if n == 0 {
-			return 0, 0, false
+			return false
 		}
 		data = data[n:]
 		switch key & 7 {
 		case 0:
-			_, n = varint(data)
-			data = data[n:]
+			v, m := varint(data)
+			if m == 0 {
+				return false
+			}
+			fn(int(key>>3), v, nil)
+			data = data[m:]
 		case 2:
-			l, n := varint(data)
-			if n == 0 || uint64(len(data)-n) < l {
-				return 0, 0, false
+			l, m := varint(data)
+			if m == 0 || uint64(len(data)-m) < l {
+				return false
 			}
-			msg := data[n : n+int(l)]
-			data = data[n+int(l):]
-			if key>>3 != 2 {
-				continue
+			fn(int(key>>3), 0, data[m:m+int(l)])
+			data = data[m+int(l):]
+		case 1, 5:
+			w := 8
+			if key&7 == 5 {
+				w = 4
 			}
-			count, hasLabel, first := 0, false, true
-			for len(msg) > 0 { // Sample
-				k, m := varint(msg)
-				if m == 0 {
-					return 0, 0, false
-				}
-				msg = msg[m:]
-				switch k & 7 {
-				case 2:
-					l2, m2 := varint(msg)
-					if m2 == 0 || uint64(len(msg)-m2) < l2 {
-						return 0, 0, false
-					}
-					field := msg[m2 : m2+int(l2)]
-					msg = msg[m2+int(l2):]
-					if k>>3 == 2 && first { // packed values: samples, nanoseconds
-						v, _ := varint(field)
-						count, first = int(v), false
-					}
-					hasLabel = hasLabel || k>>3 == 3
-				case 0:
-					v, m2 := varint(msg)
-					msg = msg[m2:]
-					if k>>3 == 2 && first {
-						count, first = int(v), false
-					}
-				default:
-					return 0, 0, false
-				}
+			if len(data) < w {
+				return false
 			}
-			total += count
-			if hasLabel {
-				labeled += count
-			}
-		case 1:
-			data = data[8:]
-		case 5:
-			data = data[4:]
+			data = data[w:]
 		default:
-			return 0, 0, false
+			return false
 		}
 	}
-	return total, labeled, true
+	return true
+}
+
+// varints decodes a packed repeated varint field (or one unpacked value).
+func varints(v uint64, b []byte) []uint64 {
+	if b == nil {
+		return []uint64{v}
+	}
+	var out []uint64
+	for len(b) > 0 {
+		x, n := varint(b)
+		if n == 0 {
+			break
+		}
+		out = append(out, x)
+		b = b[n:]
+	}
+	return out
+}
+
+// profSample is one sample of a CPU profile: its count, whether it has a
+// label, and the functions on its stack, leaf first.
+type profSample struct {
+	count   int
+	labeled bool
+	stack   []string
+}
+
+// parseProfile decodes what the test needs of a pprof profile (the
+// Profile message: samples 2, locations 4, functions 5, strings 6).
+func parseProfile(data []byte) ([]profSample, bool) {
+	type rawSample struct {
+		locs    []uint64
+		count   int
+		labeled bool
+	}
+	var raws []rawSample
+	var strs []string
+	locFuncs := map[uint64][]uint64{} // location -> functions, inlined first
+	funcName := map[uint64]uint64{}   // function -> string index
+	ok := pbFields(data, func(field int, v uint64, b []byte) {
+		switch field {
+		case 2:
+			var r rawSample
+			first := true
+			pbFields(b, func(f int, v uint64, b []byte) {
+				switch f {
+				case 1:
+					r.locs = append(r.locs, varints(v, b)...)
+				case 2:
+					if vals := varints(v, b); first && len(vals) > 0 {
+						r.count, first = int(vals[0]), false
+					}
+				case 3:
+					r.labeled = true
+				}
+			})
+			raws = append(raws, r)
+		case 4:
+			var id uint64
+			var fns []uint64
+			pbFields(b, func(f int, v uint64, b []byte) {
+				switch f {
+				case 1:
+					id = v
+				case 4: // Line
+					pbFields(b, func(f int, v uint64, _ []byte) {
+						if f == 1 {
+							fns = append(fns, v)
+						}
+					})
+				}
+			})
+			locFuncs[id] = fns
+		case 5:
+			var id, name uint64
+			pbFields(b, func(f int, v uint64, _ []byte) {
+				switch f {
+				case 1:
+					id = v
+				case 2:
+					name = v
+				}
+			})
+			funcName[id] = name
+		case 6:
+			strs = append(strs, string(b))
+		}
+	})
+	if !ok {
+		return nil, false
+	}
+	var out []profSample
+	for _, r := range raws {
+		ps := profSample{count: r.count, labeled: r.labeled}
+		for _, l := range r.locs {
+			for _, fn := range locFuncs[l] {
+				if i := funcName[fn]; i < uint64(len(strs)) {
+					ps.stack = append(ps.stack, strs[i])
+				}
+			}
+		}
+		out = append(out, ps)
+	}
+	return out, true
 }
 
 var profSink uint64
@@ -113,7 +187,9 @@ func burn(d time.Duration) {
 // Besides a goroutine that computes throughout, three compute in short bursts
 // between sleeps, as servers do. Their CPU time must be seen in the bursts
 // (which carry a profiler label), not in the futex or epoll_wait the
-// thread sleeps in afterwards, where a signal raised late would land.
+// thread sleeps in afterwards, where a signal raised late would land (on
+// EggOS before 2026-12-08, 21% of the samples; now under 2%, which the
+// unlabelled share, scheduler and GC work, hides under a loaded host).
 func testProfile(c *t) {
 	var buf bytes.Buffer
 	if err := pprof.StartCPUProfile(&buf); err != nil {
@@ -149,16 +225,36 @@ func testProfile(c *t) {
 		c.Errorf("profile: %v", err)
 		return
 	}
-	n, labeled, ok := profileSamples(raw)
+	samples, ok := parseProfile(raw)
 	if !ok {
 		c.Errorf("cannot parse the %d-byte profile", len(raw))
 		return
 	}
-	c.Logf("%d samples in 1.5 s, %d of them in the computing goroutines", n, labeled)
+	// Where a thread sleeps: Go parks an idle thread in futexsleep, waits
+	// for the network and timers in netpoll, and backs off in usleep.
+	sleeping := map[string]bool{"runtime.futexsleep": true, "runtime.netpoll": true, "runtime.usleep": true}
+	n, labeled, asleep := 0, 0, 0
+	for _, ps := range samples {
+		n += ps.count
+		if ps.labeled {
+			labeled += ps.count
+		}
+		for _, fn := range ps.stack {
+			if sleeping[fn] {
+				asleep += ps.count
+				break
+			}
+		}
+	}
+	c.Logf("%d samples in 1.5 s: %d in the computing goroutines, %d in futexsleep, netpoll or usleep",
+		n, labeled, asleep)
 	if n < 20 {
 		c.Errorf("only %d CPU profile samples in 1.5 s (want >= 20 at 100 Hz)", n)
 	}
-	if labeled*10 < n*9 {
-		c.Errorf("only %d of %d samples are in the goroutines that use the CPU (want >= 90%%)", labeled, n)
+	if labeled*10 < n*6 {
+		c.Errorf("only %d of %d samples are in the goroutines that use the CPU (want >= 60%%)", labeled, n)
+	}
+	if asleep*20 > n {
+		c.Errorf("%d of %d samples are where threads sleep (want <= 5%%): the signal came late", asleep, n)
 	}
 }
